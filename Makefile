@@ -1,0 +1,27 @@
+# lungseg: two commands set up and test everything (see README).
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test test-slow docs clean-nbs
+
+# torchvision 0.28.0, the only torchvision for torch 2.13.0, is published as a CUDA build. Next to a
+# CPU-only torch (what a local wheel cache or config may offer) its C++ ops fail to load
+# ("operator torchvision::nms does not exist"). So we install the *matched* pair from the registry
+# first, with --isolated so that no local pip config swaps in another torch; both run fine on a CPU.
+install:
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --isolated torch==2.13.0 torchvision==0.28.0
+	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -c "import torch, torchvision, fastai; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'fastai', fastai.__version__)"
+
+# The whole test suite: every notebook (cells marked `#| slow` skipped) and the pytest tests.
+test:
+	$(BIN)/nbdev-test --n-workers 2
+	$(BIN)/python -m pytest -q tests
+
+# Also run the `#| slow` cells (full data, full training): hours on a CPU.
+test-slow:
+	$(BIN)/nbdev-test --flags slow --n-workers 1
+
+clean-nbs:
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
