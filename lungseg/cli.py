@@ -7,11 +7,11 @@ Docs: https://lungseg.github.io/lungseg/cli.html.md"""
 # %% auto #0
 __all__ = ['COMMANDS', 'main']
 
-# %% ../nbs/09_cli.ipynb #0ddf0095
+# %% ../nbs/09_cli.ipynb #9ee8a3a9
 import sys, importlib
 from fastcore.script import anno_parser
 
-# %% ../nbs/09_cli.ipynb #c4cf3f05
+# %% ../nbs/09_cli.ipynb #86ae378c
 COMMANDS = {
     'manifest': ('lungseg.data:manifest_cmd', ['data']),
     'train':    ('lungseg.train:train_cmd', ['data']),
