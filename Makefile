@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-slow docs clean-nbs
+.PHONY: install test test-slow docs readme clean-nbs
 
 # torchvision 0.28.0, the only torchvision for torch 2.13.0, is published as a CUDA build. Next to a
 # CPU-only torch (what a local wheel cache or config may offer) its C++ ops fail to load
@@ -25,3 +25,12 @@ test-slow:
 
 clean-nbs:
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+# README.md from nbs/index.ipynb (nbdev directives and hidden cells dropped; stored outputs kept).
+readme:
+	$(BIN)/python tools/build_docs.py readme
+
+# The docs site in _site/ without Quarto: nbdev's doc processors + Sphinx/myst-nb, stored outputs only
+# (no notebook is executed). Open _site/index.html, or: $(BIN)/python -m http.server -d _site
+docs: readme
+	$(BIN)/python tools/build_docs.py site
