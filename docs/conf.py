@@ -31,3 +31,5 @@ html_theme_options = {
     'secondary_sidebar_items': ['page-toc'],
     'footer_start': ['copyright'], 'footer_end': [],
 }
+html_static_path = ['_static']
+html_css_files = ['lungseg.css']

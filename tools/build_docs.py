@@ -80,7 +80,7 @@ def _fix_md(s: str, doc_url: str, pages: set) -> str:
         return f'({page}.ipynb{anchor})' if page in pages else m.group(0)
     if doc_url: s = re.sub(r'\(' + re.escape(doc_url.rstrip('/') + '/') + r'([\w-]+)\.html(#[\w.-]+)?\)', rel, s)
     s = re.sub(r'\((?!https?:)([\w-]+)\.html(#[\w.-]+)?\)', rel, s)  # quarto-style links between pages
-    s = re.sub(r'\)\{target="_blank"[^}]*\}', ')', s)
+    s = re.sub(r'\)\{target="_blank"[^}]*\}', '){.sd-src}', s)
     s = re.sub(r'^\s*---\s*\n', '', s)  # show_doc's leading rule: docutils allows no transition here
     s = re.sub(r'^:::\s*\{\.callout-(\w+)[^}]*\}', r':::{\1}', s, flags=re.M)
     return s
@@ -92,6 +92,13 @@ def process_nb(nb_path: Path, doc_url: str, pages: set):
     from nbdev.processors import FilterDefaults
     nb = read_nb(nb_path)
     FilterDefaults()(nb)
+    # nbdev inserts the show_doc cells of one exported cell in reverse order: put them in source order
+    i, cs = 0, nb.cells
+    while i < len(cs):
+        j = i
+        while j < len(cs) and getattr(cs[j], 'has_sd', False): j += 1
+        if j - i > 1: cs[i:j] = cs[i:j][::-1]
+        i = max(j, i + 1)
     fm = dict(getattr(nb, 'frontmatter_', {}) or {})
     cells = []
     for c in nb.cells:
@@ -141,13 +148,15 @@ def api_page(pages: dict) -> str:
     md = ['# API reference', '',
           'Every public function and class of the `lungseg` package, from its docstrings and docments '
           '(the same entries appear next to their code in the notebooks).', '']
-    for mod in sorted(d['syms']):
+    order = {p: i for i, p in enumerate(pages)}  # modules in the order of their notebooks
+    def _page(mod): return Path(next(iter(d['syms'][mod].values()))[0].split('#')[0]).stem if d['syms'][mod] else None
+    for mod in sorted(d['syms'], key=lambda m: (order.get(_page(m), 999), m)):
         try: m = importlib.import_module(mod)
         except Exception as e:
             warnings.warn(f'API page: cannot import {mod}: {e}'); continue
         names = [n for n in getattr(m, '__all__', []) if callable(getattr(m, n, None))]
         if not names: continue
-        page = Path(next(iter(d['syms'][mod].values()))[0].split('#')[0]).stem if d['syms'][mod] else None
+        page = _page(mod)
         md += [f'## `{mod}`', '']
         if m.__doc__: md += [m.__doc__.split('\n\n')[0].replace('\n', ' '), '']
         if page in pages: md += [f'Explained in [{pages[page]}]({page}.ipynb).', '']
