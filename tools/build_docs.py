@@ -209,10 +209,14 @@ def site(strict: bool = False):
     else: (PROC/'index.md').write_text((PROC/'index.md').read_text() + '\n' + toc)
     from sphinx.cmd.build import build_main
     if SITE.exists(): shutil.rmtree(SITE)
-    args = ['-b', 'html', '-q', '-c', str(CONF), '-d', str(PROC.parent/'doctrees'), str(PROC), str(SITE)]
+    # built under _proc/ (myst-nb writes its jupyter_execute/ next to the output folder), then copied
+    html = PROC.parent/'html'
+    if html.exists(): shutil.rmtree(html)
+    args = ['-b', 'html', '-q', '-c', str(CONF), '-d', str(PROC.parent/'doctrees'), str(PROC), str(html)]
     if strict: args.insert(0, '-W')
     rc = build_main(args)
     if rc: sys.exit(rc)
+    shutil.copytree(html, SITE)
     (SITE/'.nojekyll').touch()
     print(f'site built: {SITE}/index.html ({len(docs)} pages)')
 
