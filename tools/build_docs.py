@@ -3,9 +3,9 @@
     python tools/build_docs.py readme   # README.md from nbs/index.ipynb
     python tools/build_docs.py site     # static site in _site/ (sources written to _proc/docs/)
 
-No notebook is executed: pages show the outputs stored in the notebooks. The only code run is what
-nbdev's `exec_show_docs` runs to render `show_doc` (the exported cells and imports), and the
-imports of the `lungseg` modules for the API reference page.
+No notebook cell is executed: pages show the outputs stored in the notebooks. nbdev's doc processors
+are used except `exec_show_docs` (which would run the exported cells and every cell with an import);
+`show_doc` entries are rendered instead from the installed `lungseg` modules, which are only imported.
 """
 from __future__ import annotations
 import re, shutil, sys, warnings, yaml
@@ -73,12 +73,22 @@ def _fm_cell(fm: dict):
     return md
 
 
+def _anchor(heading: str) -> str: return heading.lstrip('#').strip().strip('`').lower()
+
+def _html_link(m, pages):
+    "nbdev doc link [`name`](doc_url/page.html#name) -> a plain HTML link (its anchor is in a cell output)"
+    text, page, anchor = m.group(1), m.group(2), m.group(3) or ''
+    if page not in pages: return m.group(0)
+    t = re.sub(r'`([^`]+)`', lambda c: f'<code class="docutils literal notranslate"><span class="pre">{c.group(1)}</span></code>', text)
+    return f'<a class="reference internal" href="{page}.html{anchor}">{t}</a>'
+
 def _fix_md(s: str, doc_url: str, pages: set) -> str:
     "Quarto-only markdown -> MyST: nbdev doc links made relative, `{target=...}` attributes, callouts"
     def rel(m):
         page, anchor = m.group(1), m.group(2) or ''
         return f'({page}.ipynb{anchor})' if page in pages else m.group(0)
-    if doc_url: s = re.sub(r'\(' + re.escape(doc_url.rstrip('/') + '/') + r'([\w-]+)\.html(#[\w.-]+)?\)', rel, s)
+    if doc_url: s = re.sub(r'\[([^\]]+)\]\(' + re.escape(doc_url.rstrip('/') + '/') + r'([\w-]+)\.html(#[\w.-]+)?\)',
+                           lambda m: _html_link(m, pages), s)
     s = re.sub(r'\((?!https?:)([\w-]+)\.html(#[\w.-]+)?\)', rel, s)  # quarto-style links between pages
     s = re.sub(r'\)\{target="_blank"[^}]*\}', '){.sd-src}', s)
     s = re.sub(r'^\s*---\s*\n', '', s)  # show_doc's leading rule: docutils allows no transition here
@@ -86,12 +96,47 @@ def _fix_md(s: str, doc_url: str, pages: set) -> str:
     return s
 
 
+_re_sd = re.compile(r'^show_doc\(.*\)\s*$', re.M)
+
+def render_show_docs(exp):
+    "Processor replacing nbdev's `exec_show_docs`: renders `show_doc(...)` from the *installed* library, runs no cell"
+    import importlib
+    from nbdev.process import Processor
+    from nbdev.showdoc import show_doc
+    from nbdev.config import get_config
+    class _render(Processor):
+        def begin(self):
+            self.ns = {}
+            if exp:
+                mod = f"{get_config().get('lib_name', 'lungseg').replace('-', '_')}.{exp}"
+                try: self.ns.update(vars(importlib.import_module(mod)))
+                except Exception as e: warnings.warn(f'docs: cannot import {mod} ({e}): its show_doc entries are left out')
+            self.ns['show_doc'] = show_doc
+        def __call__(self, cell):
+            if cell.cell_type != 'code' or not _re_sd.search(cell.source or ''): return
+            outs = []
+            for call in _re_sd.findall(cell.source):
+                try:
+                    sd = eval(call, dict(self.ns))
+                    md = sd._repr_markdown_()
+                    # an anchor where nbdev's doc links (`page.html#name`) point
+                    md = re.sub(r'^(#+ .*)$', lambda m: f'<a id="{_anchor(m.group(1))}"></a>\n\n' + m.group(1), md, count=1, flags=re.M)
+                except Exception as e: warnings.warn(f'docs: {call.strip()} failed: {e}'); continue
+                outs.append(dict(output_type='display_data', metadata={}, data={'text/markdown': md}))
+            cell.outputs = outs
+    return _render
+
+
 def process_nb(nb_path: Path, doc_url: str, pages: set):
     "One notebook through nbdev's doc processors, then quarto cell options mapped to myst-nb tags"
-    from fastcore.nbio import read_nb, dict2nb
-    from nbdev.processors import FilterDefaults
+    from fastcore.nbio import read_nb
+    from nbdev.processors import FilterDefaults, exec_show_docs, _default_exp
+    class Procs(FilterDefaults):  # nbdev's doc processors, but no cell of the notebook is executed
+        def base_procs(self):
+            return [render_show_docs(exp) if p is exec_show_docs else p for p in super().base_procs()]
     nb = read_nb(nb_path)
-    FilterDefaults()(nb)
+    exp = _default_exp(nb)
+    Procs()(nb)
     # nbdev inserts the show_doc cells of one exported cell in reverse order: put them in source order
     i, cs = 0, nb.cells
     while i < len(cs):
