@@ -16,7 +16,7 @@ COMMANDS = {
     'manifest': ('lungseg.data:manifest_cmd', ['data']),
     'train':    ('lungseg.train:train_cmd', ['data']),
     'evaluate': ('lungseg.evaluate:evaluate_cmd', ['data']),
-    'predict':  ('lungseg.predict:predict_cmd', []),
+    'predict':  ('lungseg.predict:predict_main', []),
 }
 
 def _load(name):
