@@ -117,8 +117,12 @@ d = { 'settings': { 'branch': 'main',
                                'lungseg.train._y': ('train.html#_y', 'lungseg/train.py'),
                                'lungseg.train.clean_history': ('train.html#clean_history', 'lungseg/train.py'),
                                'lungseg.train.hardware': ('train.html#hardware', 'lungseg/train.py'),
+                               'lungseg.train.measure_speed': ('train.html#measure_speed', 'lungseg/train.py'),
+                               'lungseg.train.run_experiment': ('train.html#run_experiment', 'lungseg/train.py'),
                                'lungseg.train.seg_dls': ('train.html#seg_dls', 'lungseg/train.py'),
                                'lungseg.train.seg_learner': ('train.html#seg_learner', 'lungseg/train.py'),
                                'lungseg.train.split_hash': ('train.html#split_hash', 'lungseg/train.py'),
                                'lungseg.train.train': ('train.html#train', 'lungseg/train.py'),
-                               'lungseg.train.train_cmd': ('train.html#train_cmd', 'lungseg/train.py')}}}
+                               'lungseg.train.train_cmd': ('train.html#train_cmd', 'lungseg/train.py'),
+                               'lungseg.train.weights_bytes': ('train.html#weights_bytes', 'lungseg/train.py'),
+                               'lungseg.train.write_model_card': ('train.html#write_model_card', 'lungseg/train.py')}}}
