@@ -59,8 +59,10 @@ def readme():
     nb.cells = cells
     exp = MarkdownExporter()
     exp.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'}), enabled=True)
-    md, res = exp.from_notebook_node(nb)
-    for fn, data in res.get('outputs', {}).items(): (ROOT/fn).write_bytes(data)
+    md, res = exp.from_notebook_node(nb, resources={'output_files_dir': 'README_files'})
+    shutil.rmtree(ROOT/'README_files', ignore_errors=True)
+    for fn, data in res.get('outputs', {}).items():
+        if fn in md: (ROOT/fn).parent.mkdir(exist_ok=True); (ROOT/fn).write_bytes(data)  # only the figures the README shows
     (ROOT/'README.md').write_text(md.rstrip('\n') + '\n')
     print('wrote README.md')
 
