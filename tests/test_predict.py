@@ -16,20 +16,11 @@ BIN = Path(sys.executable).parent
 IMGS = sorted((sample_path()/'images').glob('*.png'))
 
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    from lungseg.train import train
-    out = tmp_path_factory.mktemp('tiny')
-    df, _ = manifest(sample_path(), check=False)
-    with contextlib.redirect_stdout(io.StringIO()): train(df=df, out=out, size=64, epochs=1, bs=4, lr=1e-3, quiet=True)
-    return out/'lungseg.pth'
-
-
 def lungseg(*args, **kw):
     return subprocess.run([str(BIN/'lungseg'), *map(str, args)], capture_output=True, text=True, **kw)
 
 
-def test_cli_mixed_folder(tiny, tmp_path):
+def test_cli_mixed_folder(tiny_model, tmp_path):
     d = tmp_path/'in'/'sub'; d.mkdir(parents=True)
     g = [read_gray(f) for f in IMGS[:4]]
     Image.fromarray(g[0]).save(d/'a.png')
@@ -40,7 +31,7 @@ def test_cli_mixed_folder(tiny, tmp_path):
     (d/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0'*50)
     (d/'fake.dcm').write_bytes(b'hello')
     out = tmp_path/'out'
-    r = lungseg('predict', tmp_path/'in', '--out', out, '--model', tiny, '--overlay', '--tta')
+    r = lungseg('predict', tmp_path/'in', '--out', out, '--model', tiny_model, '--overlay', '--tta')
     assert r.returncode == 1, r.stdout + r.stderr
     res = pd.read_csv(out/'predictions.csv')
     assert list(res.columns) == CSV_COLS
@@ -56,8 +47,8 @@ def test_cli_mixed_folder(tiny, tmp_path):
     assert np.allclose(ok.left_lung_fraction + ok.right_lung_fraction, ok.lung_fraction, atol=1e-5)
 
 
-def test_cli_errors(tiny, tmp_path):
-    r = lungseg('predict', tmp_path/'nothing_here', '--out', tmp_path/'o', '--model', tiny)
+def test_cli_errors(tiny_model, tmp_path):
+    r = lungseg('predict', tmp_path/'nothing_here', '--out', tmp_path/'o', '--model', tiny_model)
     assert r.returncode == 1 and 'no such file or folder' in r.stdout
     r = lungseg('predict', IMGS[0], '--out', tmp_path/'o2', '--model', tmp_path/'missing.pth')
     assert r.returncode == 2 and 'cannot load the model' in r.stdout
@@ -73,11 +64,11 @@ rc = predict_cmd(sys.argv[1], out=sys.argv[3], model=sys.argv[2], overlay=True, 
 print(rc, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)//1024)
 """
 
-def test_big_16bit_image(tiny, tmp_path):
+def test_big_16bit_image(tiny_model, tmp_path):
     g = read_gray(IMGS[0])
     big = tmp_path/'big16.png'
     Image.fromarray(g.astype(np.uint16)*257).resize((4000, 5000), Image.BILINEAR).save(big)
-    r = subprocess.run([sys.executable, '-c', BIG, big, tiny, tmp_path/'out'], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, '-c', BIG, big, tiny_model, tmp_path/'out'], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     rc, grew_mb = map(int, r.stdout.split()[-2:])
     assert rc == 0

@@ -77,16 +77,6 @@ def venv(tmp_path_factory, wheel):
     return v
 
 
-@pytest.fixture(scope='module')
-def tiny_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp('tiny')
-    from lungseg.data import manifest, sample_path
-    from lungseg.train import train
-    df, _ = manifest(sample_path(), check=False)
-    with contextlib.redirect_stdout(io.StringIO()): train(df=df, out=out, size=64, epochs=1, bs=4, lr=1e-3, quiet=True)
-    return out/'lungseg.pth'
-
-
 def test_predict_from_wheel_offline(venv, tiny_model, tmp_path):
     work = tmp_path/'elsewhere'; work.mkdir()
     env, (pre, why) = offline_env(tmp_path), offline_prefix()
