@@ -12,11 +12,11 @@ import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode, minimum, steep, valley, slide)
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, SPLIT_FILE
-from .model import build_model, n_params, save_model, CEDiceLoss, sha256, WEIGHTS
+from .model import build_model, n_params, save_model, load_meta, CEDiceLoss, sha256, WEIGHTS
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train', 'clean_history',
-           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'write_model_card']
+           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'total_train_seconds', 'write_model_card']
 
 # %% ../nbs/03_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -61,20 +61,31 @@ def _last_ckpt(out:Path):
     cks = sorted(((int(m.group(1)), f) for f in (out/'checkpoints').glob('epoch_*.pth') if (m := re.match(r'epoch_(\d+)\.pth$', f.name))), key=lambda t: t[0])
     return cks[-1] if cks else (None, None)
 
+def _init_from(model, fn, arch:str) -> dict:
+    "Load weights `fn` (a `save_model` output of network `arch`) into `model`; return a short record of them"
+    fn = Path(fn)
+    if not fn.exists(): raise FileNotFoundError(f"{fn}: initial weights not found")
+    m = load_meta(fn)
+    if m.get('arch') != arch: raise ValueError(f"{fn}: weights of network {m.get('arch')!r}, not {arch!r}")
+    model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
+    return dict(weights=str(fn), sha256=sha256(fn), size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
+                train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'))
+
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
-          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False) -> dict:
-    "Train a lung segmentation model; write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
+          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None) -> dict:
+    "Train a lung segmentation model (from scratch, or from weights `init`); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     cfg_f = out/'config.json'
     if resume:
         if not cfg_f.exists(): raise FileNotFoundError(f"{cfg_f}: nothing to resume (no config of an earlier run)")
         cfg = json.loads(cfg_f.read_text())
     else:
-        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug)
+        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None)
     set_seed(cfg['seed'], reproducible=True)
     if df is None: df, _ = manifest(data if not resume or cfg['data'] == 'dataframe' else cfg['data'], check=False)
     dls = seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'])
     learn = seg_learner(dls, cfg['arch'], cfg['size'], cfg['loss'], path=out)
+    init_rec = _init_from(learn.model, cfg['init'], cfg['arch']) if cfg.get('init') else None
     if quiet: learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == 'ProgressCallback'])
     t0, start = time.time(), 0
     if resume:
@@ -98,6 +109,7 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
                 split_hash=split_hash(df), n_train=int((df.split == 'train').sum()), n_valid=int((df.split == 'valid').sum()),
                 hardware=hardware(), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
+    if init_rec: meta['init'] = init_rec
     return save_model(learn.model, out/WEIGHTS, meta)
 
 def clean_history(fn) -> pd.DataFrame:
@@ -126,9 +138,10 @@ def train_cmd(
     loss:str='ce_dice', # ce or ce_dice
     resume:bool=False, # continue the interrupted run in OUT from its last checkpoint
     seed:int=42, # random seed
+    init:str=None, # weights to start from, e.g. a model trained at a smaller size (progressive resizing)
 ) -> int:
     "Train a lung segmentation model on the train split of DATA, validating on valid"
-    try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed)
+    try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed, init=init)
     except (FileNotFoundError, ValueError) as e: print(f"lungseg train: {e}"); return 2
     print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware')}, indent=1))
     print(f"weights written to {Path(out)/WEIGHTS}")
@@ -184,6 +197,23 @@ def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', size:int=128, epo
     return res
 
 # %% ../nbs/03_train.ipynb #abf678d1
+def total_train_seconds(meta:dict) -> float:
+    "Training seconds of weights with metadata `meta`, including the run they started from (`init`), if any"
+    own = meta.get('train_seconds_total') or meta['train_seconds']
+    return own + (total_train_seconds(meta['init']) if meta.get('init') and meta['init'].get('train_seconds_total') else 0)
+
+def _stages(meta):
+    "The training schedule in words (one stage, or two for progressive resizing)"
+    this = f"{meta['epochs']} epochs of `fit_one_cycle` at {meta['size']} px (max lr {meta['lr']})"
+    i = meta.get('init')
+    if not i: return f"Loss {meta['loss']}, {this}"
+    return (f"Loss {meta['loss']}, two stages (progressive resizing): {i['epochs']} epochs of `fit_one_cycle` at {i['size']} px from scratch "
+            f"(max lr {i['lr']}), then {this} starting from those weights")
+
+def _hardware_text(meta):
+    i = meta.get('init')
+    return meta['hardware'] if not i or i.get('hardware') == meta['hardware'] else f"{meta['hardware']} (first stage: {i['hardware']})"
+
 def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
     "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
     rows = '\n'.join(f"| {g} | {int(r.n)} | {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}] | {r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}] | "
@@ -203,10 +233,10 @@ Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash'
 test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
 
 ## Training
-Loss {meta['loss']}, {meta['epochs']} epochs of `fit_one_cycle` (max lr {meta['lr']}), batch size {meta['bs']}, seed {meta['seed']},
+{_stages(meta)}, batch size {meta['bs']}, seed {meta['seed']},
 augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
-Hardware: {meta['hardware']}. Training time: {meta.get('train_seconds_total') or meta['train_seconds']:.0f} s
-(the sum of the logged epoch times).
+Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f} s
+(the sum of the logged epoch times{' of both stages' if meta.get('init') else ''}).
 
 ## Results on the test split
 Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals (`lungseg evaluate --split test`).
