@@ -69,7 +69,7 @@ def _init_from(model, fn, arch:str) -> dict:
     if m.get('arch') != arch: raise ValueError(f"{fn}: weights of network {m.get('arch')!r}, not {arch!r}")
     model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
     return dict(weights=str(fn), sha256=sha256(fn), size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
-                train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'))
+                train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
           loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None) -> dict:
