@@ -12,11 +12,12 @@ import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode, minimum, steep, valley, slide)
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, SPLIT_FILE
-from .model import build_model, n_params, save_model, load_meta, CEDiceLoss, sha256, WEIGHTS
+from .model import build_model, n_params, save_model, load_model, CEDiceLoss, sha256, WEIGHTS
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train', 'clean_history',
-           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'total_train_seconds', 'write_model_card']
+           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'train_stages', 'total_train_seconds',
+           'schedule_text', 'write_model_card']
 
 # %% ../nbs/03_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -65,10 +66,10 @@ def _init_from(model, fn, arch:str) -> dict:
     "Load weights `fn` (a `save_model` output of network `arch`) into `model`; return a short record of them"
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: initial weights not found")
-    m = load_meta(fn)
+    src, m = load_model(fn)   # checks the JSON beside it and the SHA-256
     if m.get('arch') != arch: raise ValueError(f"{fn}: weights of network {m.get('arch')!r}, not {arch!r}")
-    model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
-    return dict(weights=str(fn), sha256=sha256(fn), size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
+    model.load_state_dict(src.state_dict())
+    return dict(weights=str(fn), sha256=m['sha256'], size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
                 train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
@@ -197,22 +198,28 @@ def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', size:int=128, epo
     return res
 
 # %% ../nbs/03_train.ipynb #abf678d1
-def total_train_seconds(meta:dict) -> float:
-    "Training seconds of weights with metadata `meta`, including the run they started from (`init`), if any"
-    own = meta.get('train_seconds_total') or meta['train_seconds']
-    return own + (total_train_seconds(meta['init']) if meta.get('init') and meta['init'].get('train_seconds_total') else 0)
+def train_stages(meta:dict) -> list:
+    "The training stages behind weights with metadata `meta`, first first: the chain of `init` records, then `meta` itself"
+    st = []
+    while meta: st.insert(0, meta); meta = meta.get('init')
+    return st
 
-def _stages(meta):
-    "The training schedule in words (one stage, or two for progressive resizing)"
-    this = f"{meta['epochs']} epochs of `fit_one_cycle` at {meta['size']} px (max lr {meta['lr']})"
-    i = meta.get('init')
-    if not i: return f"Loss {meta['loss']}, {this}"
-    return (f"Loss {meta['loss']}, two stages (progressive resizing): {i['epochs']} epochs of `fit_one_cycle` at {i['size']} px from scratch "
-            f"(max lr {i['lr']}), then {this} starting from those weights")
+def total_train_seconds(meta:dict) -> float:
+    "Training seconds of weights with metadata `meta`, all stages included"
+    return sum(s.get('train_seconds_total') or s.get('train_seconds') or 0 for s in train_stages(meta))
+
+def schedule_text(meta:dict) -> str:
+    "The training schedule of weights with metadata `meta` in words, stage by stage"
+    st = train_stages(meta)
+    one = lambda s, how='': f"{s['epochs']} epochs of `fit_one_cycle` at {s['size']} px{how} (max lr {s['lr']})"
+    if len(st) == 1: return one(st[0])
+    n = {2: 'two', 3: 'three'}.get(len(st), str(len(st)))
+    return f"{n} stages (progressive resizing): " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]])
 
 def _hardware_text(meta):
-    i = meta.get('init')
-    return meta['hardware'] if not i or i.get('hardware') == meta['hardware'] else f"{meta['hardware']} (first stage: {i['hardware']})"
+    earlier = list(dict.fromkeys(s['hardware'] for s in train_stages(meta)[:-1] if s.get('hardware') and s['hardware'] != meta['hardware']))
+    which = 'first stage' if len(train_stages(meta)) == 2 else 'earlier stages'
+    return f"{meta['hardware']} ({which}: {'; '.join(earlier)})" if earlier else meta['hardware']
 
 def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
     "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
@@ -233,10 +240,10 @@ Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash'
 test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
 
 ## Training
-{_stages(meta)}, batch size {meta['bs']}, seed {meta['seed']},
+Loss {meta['loss']}, {schedule_text(meta)}, batch size {meta['bs']}, seed {meta['seed']},
 augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
 Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f} s
-(the sum of the logged epoch times{' of both stages' if meta.get('init') else ''}).
+(the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
 
 ## Results on the test split
 Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals (`lungseg evaluate --split test`).
