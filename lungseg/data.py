@@ -9,13 +9,14 @@ from __future__ import annotations
 import os, re, hashlib, importlib.resources
 from pathlib import Path
 import numpy as np, pandas as pd
-from PIL import Image
+from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'IMG_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'pkg_path', 'sample_path', 'data_path', 'mask_stem',
-           'source_of', 'tb_of', 'age_years', 'parse_reading', 'scan_files', 'read_gray', 'read_mask', 'image_size',
-           'find_pairs', 'check_pairs', 'hash_split', 'make_split', 'load_split', 'assign_split', 'manifest',
-           'summarize', 'write_sample', 'manifest_cmd']
+__all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'pkg_path',
+           'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading', 'scan_files',
+           'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'write_dicom', 'read_gray', 'read_mask',
+           'image_size', 'atomic_write', 'find_pairs', 'check_pairs', 'hash_split', 'make_split', 'load_split',
+           'assign_split', 'manifest', 'summarize', 'write_sample', 'manifest_cmd']
 
 # %% ../nbs/00_data.ipynb #c488dea6
 DATA_ENV = 'LUNGSEG_DATA'
@@ -114,33 +115,137 @@ def scan_files(path) -> dict:
     found['duplicates'] = dups
     return found
 
-# %% ../nbs/00_data.ipynb #df2bb8c4
-MASK_SEP = '|'
+# %% ../nbs/00_data.ipynb #ebf63e28
+def to_uint8(a:np.ndarray) -> np.ndarray:
+    "Array `a` linearly rescaled from its own range to 0..255 uint8 (uint8 input is returned as is)"
+    if a.dtype == np.uint8: return a
+    lo, hi = float(a.min()), float(a.max())
+    k = 255/max(hi - lo, 1e-6)
+    if a.dtype == np.uint16:   # a 20 M pixel detector image: one uint8 lookup, no float copy
+        return np.rint((np.arange(65536, dtype=np.float32) - lo)*k).clip(0, 255).astype(np.uint8)[a]
+    f = a.astype(np.float32); f -= lo; f *= k
+    return np.rint(f, out=f).astype(np.uint8)
 
-def read_gray(fn) -> np.ndarray:
-    "Image file `fn` as a 2-D uint8 array (16-bit and colour images are rescaled / converted)"
+# %% ../nbs/00_data.ipynb #4e3c7dd1
+def gray_array(a) -> np.ndarray:
+    "2-D uint8 from a numpy array: RGB(A) to luminance (alpha dropped), booleans to 0/255, other depths rescaled by their range"
+    a = np.asarray(a)
+    if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
+    if a.ndim == 3 and a.shape[-1] in (3, 4):
+        if a.dtype != np.uint8: a = to_uint8(a[..., :3])
+        return np.asarray(Image.fromarray(np.ascontiguousarray(a[..., :3])).convert('L'))
+    if a.ndim != 2: raise ValueError(f"array of shape {a.shape} is not a 2-D grayscale or H x W x 3/4 colour image")
+    return a.astype(np.uint8)*255 if a.dtype == bool else to_uint8(a)
+
+# %% ../nbs/00_data.ipynb #6ec9f457
+DICOM_EXTS = ('.dcm', '.dicom')
+READ_EXTS = IMG_EXTS + DICOM_EXTS
+
+def is_dicom(fn) -> bool:
+    "Whether file `fn` has a `.dcm`/`.dicom` extension or the DICOM magic bytes `DICM` at offset 128"
+    if Path(fn).suffix.lower() in DICOM_EXTS: return True
     try:
-        with Image.open(fn) as im:
-            im.load()
-            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
-                a = np.asarray(im, dtype=np.float32)
-                lo, hi = float(a.min()), float(a.max())
-                return ((a-lo)/max(hi-lo, 1e-6)*255).round().astype(np.uint8)
-            return np.asarray(im.convert('L'))
-    except Exception as e: raise ValueError(f"{fn}: cannot read image ({type(e).__name__}: {e})") from e
+        with open(fn, 'rb') as f: f.seek(128); return f.read(4) == b'DICM'
+    except OSError: return False
+
+# %% ../nbs/00_data.ipynb #b114d37c
+def block_mean(a:np.ndarray, f:int) -> np.ndarray:
+    "Mean of `f`x`f` blocks of 2-D `a` (edges cropped), in float32"
+    h, w = (a.shape[0]//f)*f, (a.shape[1]//f)*f
+    return a[:h, :w].reshape(h//f, f, w//f, f).astype(np.float32).mean((1, 3), dtype=np.float32)
+
+# %% ../nbs/00_data.ipynb #3990f827
+def _dicom_pixels(fn):
+    import pydicom
+    try:
+        ds = pydicom.dcmread(fn)
+        if 'PixelData' not in ds: raise ValueError("DICOM file has no pixel data")
+        a = ds.pixel_array
+    except Exception as e: raise ValueError(f"{fn}: cannot read DICOM ({type(e).__name__}: {e})") from e
+    if int(ds.get('NumberOfFrames', 1) or 1) > 1: a = a[0]   # multi-frame: the first frame (documented above)
+    return ds, a
+
+# %% ../nbs/00_data.ipynb #231f1004
+def read_dicom(fn, max_side:int=None) -> tuple:
+    "8-bit grayscale of DICOM file `fn` (modality LUT, VOI LUT/window, MONOCHROME1 inverted), block-averaged to about `max_side`, and its (height, width)"
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+    ds, a = _dicom_pixels(fn)
+    if a.ndim == 3: return gray_array(a), a.shape[:2]   # colour DICOM (screenshots, secondary captures)
+    if a.ndim != 2: raise ValueError(f"{fn}: DICOM pixel data has shape {a.shape}, not an image")
+    hw = a.shape
+    if max_side and (f := max(hw)//max_side) >= 2: a = block_mean(a, f)
+    a = apply_modality_lut(a, ds)
+    if 'WindowCenter' in ds or 'VOILUTSequence' in ds: a = apply_voi_lut(a, ds)
+    a = np.asarray(a, dtype=np.float32)
+    if ds.get('PhotometricInterpretation', '') == 'MONOCHROME1': a = a.max() - a
+    return to_uint8(a), hw
+
+# %% ../nbs/00_data.ipynb #36c6ae0c
+def _dicom_header(fn, shape, bits:int, mono1:bool):
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(fn), {}, file_meta=meta, preamble=b'\0'*128)
+    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, 'DX'
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID, ds.PatientName = generate_uid(), generate_uid(), 'LUNGSEG-TEST', 'Test^Sample'
+    ds.Rows, ds.Columns = shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME1' if mono1 else 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
+    return ds
+
+# %% ../nbs/00_data.ipynb #c49f4554
+def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None):
+    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM, compressed with transfer syntax `syntax` if given"
+    ds = _dicom_header(fn, img.shape, bits, mono1)
+    v = np.asarray(img, np.float32)/255*(2**bits - 1)
+    if mono1: v = (2**bits - 1) - v
+    ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    if window: ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = v.round().astype(np.uint16).tobytes()
+    if syntax: ds.compress(syntax)
+    ds.save_as(fn, enforce_file_format=True)
+
+# %% ../nbs/00_data.ipynb #f9c0e7e6
+def _gray_pil(im:Image.Image) -> np.ndarray:
+    if im.getexif().get(0x0112, 1) != 1: im = ImageOps.exif_transpose(im)   # EXIF orientation (JPEG, TIFF)
+    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return to_uint8(np.asarray(im))
+    return np.asarray(im if im.mode == 'L' else im.convert('L'))
+
+# %% ../nbs/00_data.ipynb #672f7dc4
+def read_gray(src) -> np.ndarray:
+    "2-D uint8 grayscale of `src`: an image file (Pillow formats; DICOM), a PIL image or a numpy array"
+    if isinstance(src, np.ndarray): return gray_array(src)
+    if isinstance(src, Image.Image): return _gray_pil(src)
+    if is_dicom(src): return read_dicom(src)[0]
+    try:
+        with Image.open(src) as im: im.load(); return _gray_pil(im)
+    except Exception as e: raise ValueError(f"{src}: cannot read image ({type(e).__name__}: {e})") from e
+
+# %% ../nbs/00_data.ipynb #fe303201
+MASK_SEP = '|'
 
 def read_mask(mask_path, thresh:int=128) -> np.ndarray:
     "Binary (bool) mask from one file, or several joined by `|` (merged with or)"
     parts = [read_gray(p) for p in str(mask_path).split(MASK_SEP)]
-    shapes = {p.shape for p in parts}
-    if len(shapes) > 1: raise ValueError(f"{mask_path}: mask parts differ in size {sorted(shapes)}")
+    if len({p.shape for p in parts}) > 1: raise ValueError(f"{mask_path}: mask parts differ in size {sorted({p.shape for p in parts})}")
     return np.logical_or.reduce([p >= thresh for p in parts])
 
+# %% ../nbs/00_data.ipynb #bd491499
 def image_size(fn) -> tuple:
     "(width, height) of an image file, from its header"
     try:
         with Image.open(fn) as im: return im.size
     except Exception as e: raise ValueError(f"{fn}: cannot read image ({type(e).__name__}: {e})") from e
+
+# %% ../nbs/00_data.ipynb #862c9cbe
+def atomic_write(fn, save):
+    "Call `save(tmp_path)` then move the temporary file onto `fn` with `os.replace`; the temporary file never survives"
+    fn = Path(fn); tmp = fn.with_name(f".{fn.name}.tmp{os.getpid()}")
+    try: save(tmp); os.replace(tmp, fn)
+    finally:
+        if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_data.ipynb #a9e1b7f0
 MANIFEST_COLS = ['stem','source','tb','image_path','mask_path','width','height','age','sex','finding','reading']
@@ -269,8 +374,7 @@ def manifest_cmd(
               "plain 'images/' + 'masks/<stem>_mask.png'.\n" + summarize(df, probs))
         return 1
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    tmpf = Path(out).with_name(Path(out).name + '.tmp')
-    df.to_csv(tmpf, index=False); os.replace(tmpf, out)
+    atomic_write(out, lambda t: df.to_csv(t, index=False))
     if problems: probs.to_csv(problems, index=False)
     print(summarize(df, probs)); print(f"manifest written to {out}")
     return 1 if (probs.level == 'error').any() else 0

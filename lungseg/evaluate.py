@@ -6,17 +6,17 @@ Docs: https://lungseg.github.io/lungseg/evaluate.html.md"""
 
 # %% ../nbs/06_evaluate.ipynb #ed6e4ed6
 from __future__ import annotations
-import json, sys
+import sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .data import manifest, read_gray, read_mask
-from .model import load_model, predict_proba, default_weights
+from .data import manifest, read_mask
+from .pipeline import load_image, run_pipeline, settings_of, load_net, onnx_path
 
 # %% auto #0
-__all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'evaluate_model',
-           'bootstrap_ci', 'summarize_metrics', 'format_summary', 'evaluate_cmd']
+__all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'score_mask',
+           'evaluate_model', 'bootstrap_ci', 'summarize_metrics', 'format_summary', 'evaluate_cmd']
 
 # %% ../nbs/06_evaluate.ipynb #cc662d3c
 def dice_score(pred:np.ndarray, gt:np.ndarray) -> float:
@@ -52,20 +52,28 @@ def assd(pred, gt) -> float:
     return boundary_metrics(pred, gt)['assd']
 
 # %% ../nbs/06_evaluate.ipynb #51665dc7
-def evaluate_model(model, meta:dict, df:pd.DataFrame, split:str='test', tta:bool=False, thresh:float=0.5, bs:int=8) -> pd.DataFrame:
-    "Per-image metrics of `model` on the rows of manifest `df` in `split` (or 'all' masked rows)"
+def _split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
+    "The masked rows of manifest `df` in `split` ('all': every masked row)"
     d = df[(df.mask_path != '') & ((df.split == split) if split != 'all' else True)].reset_index(drop=True)
     if not len(d): raise ValueError(f"no image/mask pairs in split {split!r}")
-    rows = []
+    return d
+
+# %% ../nbs/06_evaluate.ipynb #670ef817
+def score_mask(pred:np.ndarray, gt:np.ndarray) -> dict:
+    "Dice, IoU, HD95, ASSD and the lung fractions of boolean mask `pred` against ground truth `gt`"
+    return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt), gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
+
+# %% ../nbs/06_evaluate.ipynb #fd6c47cb
+def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, **overrides) -> pd.DataFrame:
+    "Per-image metrics (and QC score) of the pipeline's masks with network `net` (settings from `meta`, then `overrides`) on `split` of manifest `df`"
+    d, s, rows = _split_rows(df, split), settings_of(meta, **overrides), []
     for i in progress_bar(range(0, len(d), bs), display=sys.stdout.isatty() or 'ipykernel' in sys.modules):
         chunk = d.iloc[i:i+bs]
-        probs = predict_proba(model, [read_gray(p) for p in chunk.image_path], meta['size'], tta=tta)
-        for r, p in zip(chunk.itertuples(), probs):
-            gt, pred = read_mask(r.mask_path), p >= thresh
-            if gt.shape != pred.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {pred.shape[::-1]}")
+        for r, res in zip(chunk.itertuples(), run_pipeline([load_image(p) for p in chunk.image_path], net, s, bs)):
+            gt = read_mask(r.mask_path)
+            if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
             rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, height=gt.shape[0], width=gt.shape[1],
-                             dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt),
-                             gt_frac=float(gt.mean()), pred_frac=float(pred.mean())))
+                             **score_mask(res.mask, gt), qc_score=res.qc_score))
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluate.ipynb #8259aaee
@@ -105,21 +113,22 @@ def format_summary(s:pd.DataFrame) -> str:
 def evaluate_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
     split:str='test', # split to evaluate: train, valid, test or all
-    model:str=None, # weights file (default: the shipped model)
+    model:str=None, # model: .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
     json:bool=False, # print the summary as JSON
     per_image:str=None, # also write per-image metrics to this CSV
     tta:bool=False, # average with a left/right flipped prediction
+    raw:bool=False, # skip the post-processing the model's JSON asks for
 ) -> int:
-    "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals, overall / per source / per label"
+    "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals of the masks `lungseg predict` makes"
     import json as _json
+    over = dict(tta=True) if tta else {}
+    if raw: over['postprocess'] = None
     try:
-        m, meta = load_model(model)
-        df, _ = manifest(data, check=False)
-        per = evaluate_model(m, meta, df, split, tta=tta)
+        net, meta = load_net(model)
+        per = evaluate_model(net, meta, manifest(data, check=False)[0], split, **over)
     except (FileNotFoundError, ValueError) as e: print(f"lungseg evaluate: {e}"); return 2
-    if per_image:
-        Path(per_image).parent.mkdir(parents=True, exist_ok=True); per.to_csv(per_image, index=False)
-    s = summarize_metrics(per)
-    if json: print(_json.dumps({'model': str(model or default_weights()), 'split': split, 'tta': tta, 'groups': s.reset_index().to_dict('records')}, indent=1))
-    else: print(f"model {model or default_weights()} ({meta['arch']}, {meta['size']} px), split {split}, tta {tta}\n" + format_summary(s))
+    if per_image: Path(per_image).parent.mkdir(parents=True, exist_ok=True); per.to_csv(per_image, index=False)
+    s, name = summarize_metrics(per), onnx_path(model)
+    if json: print(_json.dumps({'model': str(name), 'split': split, 'settings': settings_of(meta, **over), 'groups': s.reset_index().to_dict('records')}, indent=1))
+    else: print(f"model {name} ({meta['arch']}, {meta['size']} px), split {split}, settings {settings_of(meta, **over)}\n" + format_summary(s))
     return 0

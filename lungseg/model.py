@@ -6,16 +6,17 @@ Docs: https://lungseg.github.io/lungseg/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #90df7287
 from __future__ import annotations
-import json, hashlib, os, time, platform
+import json, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat, TensorBase
-from .data import pkg_path
+from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat
+from .data import atomic_write
+from .pipeline import default_weights, sha256, meta_path, load_meta, onnx_path, load_net
 
 # %% auto #0
-__all__ = ['ARCHS', 'WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet', 'build_model',
-           'n_params', 'CEDiceLoss', 'default_weights', 'sha256', 'meta_path', 'save_model', 'load_meta', 'load_model',
-           'to_input', 'predict_proba']
+__all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
+           'build_model', 'n_params', 'CEDiceLoss', 'LungProb', 'torch_net', 'export_onnx', 'save_model', 'load_model',
+           'add_onnx']
 
 # %% ../nbs/02_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -89,45 +90,46 @@ class CEDiceLoss:
     def decodes(self, x): return x.argmax(dim=self.axis)
     def activation(self, x): return F.softmax(x, dim=self.axis)
 
-# %% ../nbs/02_model.ipynb #14e9948b
-WEIGHTS = 'lungseg.pth'
+# %% ../nbs/02_model.ipynb #d262622c
+class LungProb(nn.Module):
+    "Network `m` followed by a softmax over its 2 classes, returning the lung probability (N, H, W)"
+    def __init__(self, m:nn.Module): super().__init__(); self.m = m
+    def forward(self, x): return F.softmax(self.m(x), 1)[:, 1]
 
-def default_weights() -> Path:
-    "The weights shipped inside the package"
-    return pkg_path()/'weights'/WEIGHTS
+# %% ../nbs/02_model.ipynb #4ab5e46d
+def torch_net(model:nn.Module):
+    "A pipeline network (batch (N,1,S,S) float32 → lung probabilities (N,S,S)) running torch `model` in eval mode"
+    lp = LungProb(model).eval()
+    def net(x):
+        with torch.inference_mode(): return lp(torch.from_numpy(np.ascontiguousarray(x, np.float32))).numpy()
+    return net
 
-def sha256(fn) -> str:
-    "SHA-256 of file `fn`"
-    h = hashlib.sha256()
-    with open(fn, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
+# %% ../nbs/02_model.ipynb #285f848f
+def export_onnx(model:nn.Module, fn, size:int):
+    "Write `model` with its `LungProb` head to ONNX file `fn` (opset 17, dynamic batch), atomically"
+    x = torch.rand(2, 1, size, size)
+    def _save(t):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(LungProb(model).eval(), x, str(t), dynamo=False, opset_version=17, input_names=['image'],
+                              output_names=['lung'], dynamic_axes={'image': {0: 'n'}, 'lung': {0: 'n'}})
+    atomic_write(fn, _save)
 
-def _atomic_write(fn, write):
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fn.with_name(fn.name + f'.tmp{os.getpid()}')
-    try: write(tmp); os.replace(tmp, fn)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-def meta_path(fn) -> Path: return Path(fn).with_suffix('.json')
+# %% ../nbs/02_model.ipynb #222707eb
+TORCH_WEIGHTS = 'lungseg.pth'  # file name of trained torch weights; the ONNX graph and the JSON sit beside them
 
 def save_model(model:nn.Module, fn, meta:dict) -> dict:
-    "Save `model`'s state_dict to `fn` and `meta` (+ sha256) to `fn` with .json, atomically"
-    _atomic_write(fn, lambda t: torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, t))
-    meta = {**meta, 'weights': Path(fn).name, 'sha256': sha256(fn), 'size_bytes': Path(fn).stat().st_size}
-    _atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
-    return meta
+    "Save `model`'s state_dict to `fn` (.pth) and `meta` (+ SHA-256) to the .json, then its ONNX graph beside them (`add_onnx`)"
+    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(fn, lambda t: torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, t))
+    meta = {**meta, 'weights': fn.name, 'sha256': sha256(fn), 'size_bytes': fn.stat().st_size}
+    atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    return add_onnx(fn, model)
 
-def load_meta(fn=None) -> dict:
-    "The JSON metadata beside weights `fn` (default: the shipped weights)"
-    fn = Path(fn or default_weights())
-    if not meta_path(fn).exists(): raise FileNotFoundError(f"{meta_path(fn)}: model metadata not found (expected beside {fn.name})")
-    return json.loads(meta_path(fn).read_text())
-
-def load_model(fn=None, check:bool=True) -> tuple:
-    "Model and metadata from weights `fn` (default: the shipped weights), in eval mode on the CPU"
-    fn = Path(fn or default_weights())
+# %% ../nbs/02_model.ipynb #3502481f
+def load_model(fn, check:bool=True) -> tuple:
+    "Torch model and metadata from weights `fn` (.pth with its JSON beside it), in eval mode on the CPU"
+    fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: model weights not found")
     meta = load_meta(fn)
     if check and meta.get('sha256') and sha256(fn) != meta['sha256']: raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced weights")
@@ -135,20 +137,13 @@ def load_model(fn=None, check:bool=True) -> tuple:
     model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
     return model.eval(), meta
 
-# %% ../nbs/02_model.ipynb #3b6382b1
-def to_input(imgs, size:int) -> torch.Tensor:
-    "Batch tensor (N,1,size,size) in 0..1 from a list of 2-D uint8 arrays"
-    ts = [torch.from_numpy(np.array(a, dtype=np.float32)).div_(255)[None, None] for a in imgs]
-    return torch.cat([F.interpolate(t, size=(size, size), mode='bilinear', align_corners=False, antialias=True) for t in ts])
-
-@torch.no_grad()
-def predict_proba(model:nn.Module, imgs, size:int, tta:bool=False, bs:int=8) -> list:
-    "Lung probability maps (float32, each at its image's own size) for a list of 2-D uint8 arrays"
-    model.eval(); out = []
-    for i in range(0, len(imgs), bs):
-        chunk = imgs[i:i+bs]
-        x = to_input(chunk, size)
-        p = F.softmax(model(x), 1)[:, 1:2]
-        if tta: p = (p + F.softmax(model(x.flip(-1)), 1)[:, 1:2].flip(-1))/2
-        out += [F.interpolate(p[j:j+1], size=a.shape, mode='bilinear', align_corners=False)[0, 0].numpy() for j, a in enumerate(chunk)]
-    return out
+# %% ../nbs/02_model.ipynb #c8397288
+def add_onnx(fn, model:nn.Module=None) -> dict:
+    "Export the ONNX graph of torch weights `fn` (or of `model`, their network) beside them and record it in their JSON"
+    fn = Path(fn)
+    if model is None: model, _ = load_model(fn)
+    meta = load_meta(fn)
+    export_onnx(model, onnx_path(fn), meta['size'])
+    meta |= dict(onnx=onnx_path(fn).name, onnx_sha256=sha256(onnx_path(fn)), onnx_bytes=onnx_path(fn).stat().st_size)
+    atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    return meta

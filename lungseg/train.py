@@ -6,18 +6,20 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, time, platform, hashlib, re
+import json, os, time, platform, hashlib, re, io
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
-    Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode, minimum, steep, valley, slide)
-from .data import manifest, read_gray, read_mask, data_path, pkg_path, SPLIT_FILE
-from .model import build_model, n_params, save_model, load_model, CEDiceLoss, sha256, WEIGHTS
+    Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
+from .data import manifest, read_gray, read_mask, data_path
+from .pipeline import sha256, settings_of
+from .model import build_model, n_params, save_model, load_model, CEDiceLoss, torch_net, TORCH_WEIGHTS
+from .evaluate import evaluate_model
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train', 'clean_history',
-           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'train_stages', 'total_train_seconds',
-           'schedule_text', 'write_model_card']
+           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'pipeline_text', 'train_stages',
+           'total_train_seconds', 'schedule_text', 'write_model_card']
 
 # %% ../nbs/03_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -83,11 +85,11 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     else:
         cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None)
     set_seed(cfg['seed'], reproducible=True)
-    if df is None: df, _ = manifest(data if not resume or cfg['data'] == 'dataframe' else cfg['data'], check=False)
+    if df is None and cfg['data'] == 'dataframe': raise ValueError(f"{out}: this run was started from a DataFrame; pass the same `df` to resume it")
+    if df is None: df, _ = manifest(data if not resume else cfg['data'], check=False)
     dls = seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'])
     learn = seg_learner(dls, cfg['arch'], cfg['size'], cfg['loss'], path=out)
     init_rec = _init_from(learn.model, cfg['init'], cfg['arch']) if cfg.get('init') else None
-    if quiet: learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == 'ProgressCallback'])
     t0, start = time.time(), 0
     if resume:
         last, f = _last_ckpt(out)
@@ -100,9 +102,12 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
         if (out/'history.csv').exists(): (out/'history.csv').unlink()
         cfg_f.write_text(json.dumps(cfg, indent=2))
     cbs = [CSVLogger(fname='history.csv', append=resume), SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')]
-    if start < cfg['epochs']: learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
+    if start < cfg['epochs']:
+        if quiet:
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
+        else: learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
     wall = time.time() - t0
-    vl = learn.validate()
+    with learn.no_bar(): vl = learn.validate()
     hist = clean_history(out/'history.csv')
     meta = dict(arch=cfg['arch'], size=cfg['size'], in_channels=1, normalisation='per-image standardisation (inside the model); input grayscale 0-1',
                 resize='squish', classes=CODES, loss=cfg['loss'], epochs=cfg['epochs'], bs=cfg['bs'], lr=cfg['lr'], seed=cfg['seed'],
@@ -111,7 +116,7 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
                 hardware=hardware(), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
     if init_rec: meta['init'] = init_rec
-    return save_model(learn.model, out/WEIGHTS, meta)
+    return save_model(learn.model, out/TORCH_WEIGHTS, meta)
 
 def clean_history(fn) -> pd.DataFrame:
     "Tidy a `CSVLogger` file after a resume (repeated header, rows of skipped epochs); rewrite it and return it"
@@ -145,13 +150,12 @@ def train_cmd(
     try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed, init=init)
     except (FileNotFoundError, ValueError) as e: print(f"lungseg train: {e}"); return 2
     print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware')}, indent=1))
-    print(f"weights written to {Path(out)/WEIGHTS}")
+    print(f"weights written to {Path(out)/TORCH_WEIGHTS}")
     return 0
 
 # %% ../nbs/03_train.ipynb #622fc1ee
 def weights_bytes(model) -> int:
     "Size in bytes of `model`'s saved state_dict"
-    import io
     b = io.BytesIO(); torch.save(model.state_dict(), b); return b.tell()
 
 def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict:
@@ -183,19 +187,30 @@ EXPERIMENTS = [  # the encoder table and the loss ablation: 128 px, 5 epochs, sa
 
 def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', size:int=128, epochs:int=5, bs:int=8, **kw) -> dict:
     "Train configuration `name` (cached in `root`/`name`), then add its per-image valid Dice at the masks' resolution"
-    from lungseg.evaluate import evaluate_model
-    from lungseg.model import load_model
     out = Path(root)/name; res_f = out/'result.json'
     if res_f.exists(): return json.loads(res_f.read_text())
     meta = train(df=df, out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
-    m, meta = load_model(out/WEIGHTS)
-    per = evaluate_model(m, meta, df, 'valid')
+    m, meta = load_model(out/TORCH_WEIGHTS)
+    per = evaluate_model(torch_net(m), meta, df, 'valid')
     res = dict(name=name, arch=meta['arch'], loss=meta['loss'], size=size, epochs=epochs, lr=meta['lr'], n_params=meta['n_params'],
                weights_MB=round(meta['size_bytes']/1e6, 2), train_minutes=round(meta['train_seconds']/60, 1),
                valid_dice_pooled=round(meta['valid_dice'], 4), valid_dice=round(float(per.dice.mean()), 4),
                valid_hd95=round(float(per.hd95[np.isfinite(per.hd95)].median()), 2), hardware=meta['hardware'])
     res_f.write_text(json.dumps(res, indent=1))
     return res
+
+# %% ../nbs/03_train.ipynb #e06c3533
+def pipeline_text(meta:dict) -> str:
+    "What `lungseg predict` does with weights of metadata `meta`, in words, from the settings stored in their JSON"
+    s = settings_of(meta); pp, qc = s['postprocess'], s['qc']
+    t = (f"Input: a grayscale image, squished to {s['size']}×{s['size']} px and scaled to 0–1 (standardised per image inside the network). "
+         f"Output: the lung probability, resized to the input's own size and thresholded at {s['threshold']}")
+    t += (f"; then post-processed: the largest component is kept, the second if at least {pp['min_ratio']} of its area and beside it, further pieces of at least "
+          f"{pp['extra']} of it centred in the lungs' box, and holes up to {pp['max_hole']} of the mask are filled" if pp else "; no post-processing")
+    t += (f". QC: the share of pixels with probability in ({qc['band'][0]}, {qc['band'][1]}) per predicted lung pixel; a mask is flagged above {qc['threshold']:.4f}." if qc
+          else ". No QC flag (no threshold calibrated for these weights).")
+    by = meta.get('pipeline', {}).get('decided_by')
+    return t + (f" These settings were decided by {by}, stored in the weights' JSON, and applied by both `lungseg predict` and `lungseg evaluate`." if by else '')
 
 # %% ../nbs/03_train.ipynb #abf678d1
 def train_stages(meta:dict) -> list:
@@ -229,9 +244,9 @@ def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
 
 ## What it is
 A fastai `DynamicUnet` over a small plain-convolution encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta['size_bytes']/1e6:.1f} MB), trained from scratch (no pretrained weights) to segment both lungs in frontal chest X-rays.
-Input: a grayscale image, squished to {meta['size']}×{meta['size']} px and standardised per image inside the model.
-Output: the probability of lung per pixel, resized back to the input's own size and thresholded at 0.5. Classes: {', '.join(meta['classes'])}.
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), trained from scratch (no pretrained weights) to segment both lungs in frontal chest X-rays.
+{pipeline_text(meta)}
+Classes: {', '.join(meta['classes'])}.
 
 ## Data
 The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
@@ -246,7 +261,7 @@ Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f}
 (the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
 
 ## Results on the test split
-Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals (`lungseg evaluate --split test`).
+Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals, of the masks `lungseg predict` makes (`lungseg evaluate --split test` reproduces them).
 HD95 is in pixels.
 
 | group | n | Dice | IoU | HD95 (px) |
@@ -271,7 +286,7 @@ The weights are derived from the Shenzhen lung masks of Stirenko et al. 2018 (ar
 The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. Imaging Med. Surg. 4(6):475;
 Candemir et al. 2014, IEEE TMI 33(2):577.
 
-Weights SHA-256: `{meta['sha256']}`.
+SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
 """
     Path(dest).write_text(txt)
     return txt
