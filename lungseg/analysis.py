@@ -10,15 +10,16 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import ndimage
-from .data import read_gray, read_mask
-from .model import load_model, predict_proba, WEIGHTS
-from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci
-from .predict import qc_score
+from .data import read_mask, atomic_write
+from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
+from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, _split_rows
+from .train import train, split_hash, write_model_card
 
 # %% auto #0
-__all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'METRICS', 'add_groups', 'breakdown',
-           'error_overlay', 'postprocess', 'flip_disagreement', 'reliability_table', 'ece', 'analyse_split', 'variant',
-           'compare_variants', 'choose_threshold', 'cross_source']
+__all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'METRICS', 'PP_CANDIDATE', 'QC_BAND',
+           'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table', 'ece',
+           'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'final_variant', 'choose_threshold',
+           'decide_pipeline', 'write_pipeline', 'cross_source', 'record_test']
 
 # %% ../nbs/04_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -65,43 +66,6 @@ def error_overlay(img:np.ndarray, # 2-D uint8 image
     rgb[_outline(gt, w)] = GT_RGB; rgb[_outline(pred, w)] = PRED_RGB
     return rgb.round().astype(np.uint8)
 
-# %% ../nbs/04_error_analysis.ipynb #11e5c702
-def _beside(a:np.ndarray, b:np.ndarray) -> bool:
-    "Whether component `b` lies beside component `a`: rows overlapping by half of `b`'s height, centre on the other side of `a`'s centre"
-    ra, ca = np.nonzero(a); rb, cb = np.nonzero(b)
-    overlap = min(ra.max(), rb.max()) - max(ra.min(), rb.min()) + 1
-    if overlap < 0.5*(rb.max() - rb.min() + 1): return False
-    ma, mb = ca.mean(), cb.mean()
-    return bool((cb.min() > ma) if mb > ma else (cb.max() < ma))
-
-def postprocess(mask:np.ndarray, # 2-D bool mask predicted by the model
-                min_ratio:float=0.1, # smallest area of the second component kept, relative to the largest
-                max_hole:float=0.05, # largest hole filled, relative to the mask's area
-                extra:float=0.05, # further components at least this big (relative to the largest) centred inside the kept lungs' box stay; None: none
-               ) -> np.ndarray:
-    "Keep the largest component and, if large enough and beside it, the second (plus large pieces centred in their box); fill small holes"
-    m = np.asarray(mask, bool)
-    lab, n = ndimage.label(m, structure=np.ones((3, 3)))
-    if n == 0: return m.copy()
-    areas = ndimage.sum_labels(m, lab, index=np.arange(1, n + 1))
-    order = np.argsort(-areas, kind='stable') + 1
-    keep = [order[0]]
-    if n > 1 and areas[order[1] - 1] >= min_ratio*areas[order[0] - 1] and _beside(lab == order[0], lab == order[1]): keep.append(order[1])
-    if extra is not None and n > len(keep):
-        boxes = ndimage.find_objects(lab)
-        r0, r1 = min(boxes[k-1][0].start for k in keep), max(boxes[k-1][0].stop for k in keep)
-        c0, c1 = min(boxes[k-1][1].start for k in keep), max(boxes[k-1][1].stop for k in keep)
-        for k in order[len(keep):]:
-            rc, cc = ndimage.center_of_mass(lab == k)
-            if areas[k-1] >= extra*areas[order[0] - 1] and r0 <= rc < r1 and c0 <= cc < c1: keep.append(k)
-    out = np.isin(lab, keep)
-    holes = ndimage.binary_fill_holes(out) & ~out
-    hl, nh = ndimage.label(holes)
-    if nh:
-        ha = ndimage.sum_labels(holes, hl, index=np.arange(1, nh + 1))
-        out |= np.isin(hl, np.flatnonzero(ha <= max_hole*out.sum()) + 1)
-    return out
-
 # %% ../nbs/04_error_analysis.ipynb #8d32f95c
 VARIANTS = ('raw', 'pp', 'tta', 'tta_pp')
 METRICS = ('dice', 'iou', 'hd95', 'assd')
@@ -133,34 +97,39 @@ def ece(t:pd.DataFrame) -> float:
     ok = t.n > 0
     return float((t.n[ok]*(t.mean_p[ok] - t.observed[ok]).abs()).sum()/t.n[ok].sum())
 
-def analyse_split(model, meta:dict, # model and metadata, as from `load_model`
+PP_CANDIDATE = dict(min_ratio=0.1, max_hole=0.05, extra=0.05)   # the post-processing measured here (postprocess's defaults)
+QC_BAND = (0.2, 0.8)                                             # probabilities counted as uncertain by the QC score
+
+def variant_settings(meta:dict) -> dict:
+    "Pipeline settings of the four variants raw, pp, tta, tta_pp for weights `meta`, from `UNDECIDED` (whatever their JSON says)"
+    base = settings_of(dict(size=meta['size']))
+    return {v: {**base, 'postprocess': PP_CANDIDATE if v.endswith('pp') else None, 'tta': v.startswith('tta')} for v in VARIANTS}
+
+def _variant_row(r, gt, p, pt, hw, vs, thresh):
+    row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, gt_frac=float(gt.mean()),
+               qc=qc_score(p, QC_BAND, thresh), qc_tta=qc_score(pt, QC_BAND, thresh), flip_dis=flip_disagreement(p, pt, thresh))
+    for v in VARIANTS:
+        m = finish(pt if v.startswith('tta') else p, hw, vs[v]).mask
+        row |= {f'dice_{v}': dice_score(m, gt), f'iou_{v}': iou_score(m, gt), **{f'{k}_{v}': x for k, x in boundary_metrics(m, gt).items()}}
+    return row
+
+def analyse_split(net, meta:dict, # pipeline network and its metadata, as from `load_net`
                   df:pd.DataFrame, # manifest
                   split:str='valid', # split to analyse, or 'all' masked rows
-                  pp=postprocess, # post-processing of a bool mask
                   n_bins:int=10, # bins of the reliability table
-                  thresh:float=0.5, # lung threshold
                   bs:int=8, # images predicted together
                  ) -> tuple:
     "Per-image metrics of the raw, pp, tta and tta_pp masks with `qc`, `qc_tta` and `flip_dis` scores; and the reliability table of the raw maps"
-    d = df[(df.mask_path != '') & ((df.split == split) if split != 'all' else True)].reset_index(drop=True)
-    if not len(d): raise ValueError(f"no image/mask pairs in split {split!r}")
-    rows, counts = [], np.zeros((3, n_bins))
+    d, vs, rows, counts = _split_rows(df, split), variant_settings(meta), [], np.zeros((3, n_bins))
     for i in range(0, len(d), bs):
         chunk = d.iloc[i:i+bs]
-        imgs = [read_gray(f) for f in chunk.image_path]
-        ps, pts = predict_proba(model, imgs, meta['size']), predict_proba(model, imgs, meta['size'], tta=True)
-        for r, p, pt in zip(chunk.itertuples(), ps, pts):
+        loaded = [load_image(f) for f in chunk.image_path]
+        ps, pts = net_probs(net, [a for a, _ in loaded], meta['size'], bs), net_probs(net, [a for a, _ in loaded], meta['size'], bs, tta=True)
+        for r, (_, hw), p, pt in zip(chunk.itertuples(), loaded, ps, pts):
             gt = read_mask(r.mask_path)
-            if gt.shape != p.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {p.shape[::-1]}")
-            counts += np.stack(_rel_counts(p, gt, n_bins))
-            row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, gt_frac=float(gt.mean()),
-                       qc=qc_score(p, thresh=thresh), qc_tta=qc_score(pt, thresh=thresh), flip_dis=flip_disagreement(p, pt, thresh))
-            masks = dict(raw=p >= thresh, tta=pt >= thresh)
-            masks['pp'], masks['tta_pp'] = pp(masks['raw']), pp(masks['tta'])
-            for v in VARIANTS:
-                row |= {f'dice_{v}': dice_score(masks[v], gt), f'iou_{v}': iou_score(masks[v], gt),
-                        **{f'{k}_{v}': x for k, x in boundary_metrics(masks[v], gt).items()}}
-            rows.append(row)
+            if gt.shape != tuple(hw): raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {hw[::-1]}")
+            counts += np.stack(_rel_counts(upsample(p, hw)/255, gt, n_bins))
+            rows.append(_variant_row(r, gt, p, pt, hw, vs, vs['raw']['threshold']))
     return pd.DataFrame(rows), reliability_table(counts)
 
 def variant(res:pd.DataFrame, v:str='raw') -> pd.DataFrame:
@@ -185,6 +154,14 @@ def compare_variants(res:pd.DataFrame, # an `analyse_split` result
                          worst_loss=float(-dd.min()), adopt=bool(ok) if v != base else None))
     return pd.DataFrame(rows).set_index('variant')
 
+# %% ../nbs/04_error_analysis.ipynb #406856e5
+def final_variant(cmp:pd.DataFrame) -> str:
+    "The variant (raw, pp, tta, tta_pp) that the decision rule of `compare_variants` picks: each change adopted on its own evidence, the better Dice when both are"
+    pp = bool(cmp.loc['pp', 'adopt'])
+    tta = bool(cmp.loc['tta', 'adopt']) or bool(cmp.loc['tta_pp', 'adopt'] and not pp and cmp.loc['tta_pp', 'dice'] > cmp.loc['pp', 'dice'])
+    if tta and pp: tta = bool(cmp.loc['tta_pp', 'dice'] >= cmp.loc['pp', 'dice'])
+    return ('tta_pp' if tta else 'pp') if pp else ('tta' if tta else 'raw')
+
 # %% ../nbs/04_error_analysis.ipynb #45e4ac70
 def choose_threshold(score, # quality score per image (higher is worse)
                      dice, # Dice per image
@@ -202,6 +179,27 @@ def choose_threshold(score, # quality score per image (higher is worse)
             res |= dict(threshold=float(t), j=float(sens + spec - 1), sensitivity=float(sens), specificity=float(spec), flagged=float(f.mean()))
     return res
 
+# %% ../nbs/04_error_analysis.ipynb #83caa636
+def decide_pipeline(final:str, # the variant chosen by `final_variant`
+                    qc:dict, # the QC threshold choice (`choose_threshold`) on the `qc_score` of that variant
+                    meta:dict, # metadata of the analysed model
+                    evidence:dict=None, # numbers behind the decision, stored with it
+                   ) -> dict:
+    "The `pipeline` block for the weights' JSON: threshold, post-processing, TTA and QC, with where they were decided"
+    return dict(threshold=UNDECIDED['threshold'], postprocess=PP_CANDIDATE if final.endswith('pp') else None, tta=final.startswith('tta'),
+                qc=dict(band=list(QC_BAND), threshold=round(float(qc['threshold']), 4)) if np.isfinite(qc['threshold']) else None,
+                decided_by='the error-analysis notebook (nbs/04_error_analysis.ipynb), on the valid split',
+                onnx_sha256=meta['onnx_sha256'], evidence=evidence or {})
+
+# %% ../nbs/04_error_analysis.ipynb #39155448
+def write_pipeline(weights, decision:dict) -> dict:
+    "Store `decision` (from `decide_pipeline`) as the `pipeline` block of the JSON beside `weights`; return the new metadata"
+    fn = meta_path(onnx_path(weights)); meta = json.loads(fn.read_text())
+    if meta.get('onnx_sha256') != decision['onnx_sha256']: raise ValueError(f"{fn}: decision made for another model (ONNX sha256 {decision['onnx_sha256'][:12]}…)")
+    meta['pipeline'] = decision
+    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    return meta
+
 # %% ../nbs/04_error_analysis.ipynb #94daf45e
 def cross_source(df:pd.DataFrame, # manifest with `split`
                  train_src:str, # source to train on ('Shenzhen', 'Montgomery')
@@ -210,15 +208,23 @@ def cross_source(df:pd.DataFrame, # manifest with `split`
                  size:int=128, epochs:int=5, arch:str='plain8', lr:float=3e-3, bs:int=8, # training settings (see `lungseg.train.train`)
                 ) -> tuple:
     "Per-image metrics on `test_src` of a model trained on `train_src` only (cached; retrained if the cached run saw other data), and its metadata"
-    from lungseg.train import train, split_hash
     out = Path(root)/f'{train_src}_to_{test_src}'.lower()
     per_f, d = out/'per_image.csv', df[df.source == train_src]
-    stale = (out/WEIGHTS).exists() and json.loads((out/'lungseg.json').read_text()).get('split_hash') != split_hash(d)  # other data
-    if stale or not (out/WEIGHTS).exists():
+    stale = (out/'lungseg.onnx').exists() and json.loads((out/'lungseg.json').read_text()).get('split_hash') != split_hash(d)  # other data
+    if stale or not (out/'lungseg.onnx').exists():
         if per_f.exists(): per_f.unlink()
         train(df=d, out=out, size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, quiet=True)
-    model, meta = load_model(out/WEIGHTS)
+    net, meta = load_net(out/'lungseg.onnx')
     if per_f.exists(): return pd.read_csv(per_f), meta
-    per = evaluate_model(model, meta, df[df.source == test_src], 'all')
+    per = evaluate_model(net, meta, df[df.source == test_src], 'all')
     per.to_csv(per_f, index=False)
     return per, meta
+
+# %% ../nbs/04_error_analysis.ipynb #2d57c0d9
+def record_test(weights, per:pd.DataFrame, card=None) -> dict:
+    "Store the test-split summary of per-image metrics `per` (made with the stored pipeline) in the JSON beside `weights`, and rewrite the model card"
+    fn = meta_path(onnx_path(weights)); meta, s = json.loads(fn.read_text()), summarize_metrics(per)
+    meta |= dict(test=s.reset_index().round(4).to_dict('records'), test_settings=settings_of(meta))
+    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    write_model_card(meta, s, card or fn.parent.parent/'MODEL_CARD.md')
+    return meta

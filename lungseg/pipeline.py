@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/00a_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import json, hashlib, functools
+import os, json, hashlib, functools
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
@@ -196,16 +196,17 @@ def onnx_path(model=None) -> Path:
 
 # %% ../nbs/00a_pipeline.ipynb #24ca69af
 @functools.lru_cache(maxsize=4)
-def _load_net(fn:str, threads:int) -> tuple:
+def _load_net(fn:str, threads:int, stamp:tuple) -> tuple:
     meta = load_meta(fn)
     if meta.get('onnx_sha256') and sha256(fn) != meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced model")
     return OnnxNet(fn, threads), meta
 
 def load_net(model=None, threads:int=0) -> tuple:
-    "(network, metadata) of `model` (see `onnx_path`), checked against the SHA-256 in its JSON; cached"
+    "(network, metadata) of `model` (see `onnx_path`), checked against the SHA-256 in its JSON; cached until either file changes"
     fn = onnx_path(model)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: ONNX model not found" + (" (lungseg train writes it beside the .pth)" if model else ''))
-    return _load_net(str(fn.resolve()), threads)
+    stamp = tuple(os.stat(f).st_mtime_ns for f in (fn, meta_path(fn)) if f.exists())
+    return _load_net(str(fn.resolve()), threads, stamp)
 
 # %% ../nbs/00a_pipeline.ipynb #1ce76d40
 def segment_many(srcs, model=None, bs:int=8, **overrides) -> list:
