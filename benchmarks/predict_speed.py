@@ -1,75 +1,79 @@
-"""CPU speed of `lungseg predict`, end to end (image files in, mask files + predictions.csv out), next to a
-vanilla U-Net's forward pass measured in the same run.
+"""The one-pipeline targets, measured side by side with a baseline from the same run (issue 11). Prints numbers; not a test.
 
-    .venv/bin/python benchmarks/predict_speed.py [--model PATH] [--n 36] [--big 8] [--side 2048]
+    .venv/bin/python benchmarks/predict_speed.py DATA_DIR [--n 48] [--no-venv]
 
-Inputs are the real sample images (256 px), copied `--n` times, plus `--big` of them upscaled to a
-clinical `--side` x 1.25*`--side` px 16-bit PNG. The model is `--model`, else the shipped weights, else an
-untrained `plain8` network at 256 px (speed does not depend on the weight values). Prints numbers; it is
-not a test.
+1. End to end: `lungseg predict` (the console script, a fresh process: imports, model load, reading, masks, CSV) on
+   `--n` test-split images at 512 px, in img/s, next to the forward pass of the original notebook's vanilla U-Net
+   (256 px, batch 8, 2 torch threads) timed in the same run. Target: ratio >= 2.
+2. `import lungseg.predict`: wall time and whether torch or fastai got imported.
+3. A fresh virtual environment with only the wheel (and its declared dependencies from the registry): its size
+   (target <= 600 MB), and `lungseg predict one.png` there: wall time (<= 1.5 s) and peak memory (<= 400 MB).
 """
-import argparse, os, shutil, tempfile, time, contextlib, io
+import argparse, os, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
-import numpy as np, torch
-from PIL import Image
-from lungseg.data import sample_path, read_gray
-from lungseg.model import build_model, save_model, default_weights, load_model
-from lungseg.predict import predict_cmd
+import torch
+from lungseg.data import manifest
+from lungseg.model import build_model
 from lungseg.train import hardware
 
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
-def forward_speed(model, size, bs=8, reps=3):
-    "Images/s of `model`'s forward pass alone on a (bs,1,size,size) batch (best of `reps`)"
-    x = torch.rand(bs, 1, size, size)
+
+def timed_child(cmd):
+    "(wall seconds, peak MB, returncode) of `cmd` run by a fresh watcher process whose only child it is"
+    w = ("import resource, subprocess, sys, time; t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True); "
+         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    s, kb, rc = subprocess.run([sys.executable, '-c', w, *map(str, cmd)], capture_output=True, text=True).stdout.split()
+    return float(s), int(kb)/1024, int(rc)
+
+
+def vanilla_forward(bs=8, size=256, reps=5):
+    "img/s of the vanilla U-Net's forward pass (best of `reps`), 2 torch threads"
+    torch.set_num_threads(2)
+    m, x = build_model('vanilla').eval(), torch.rand(bs, 1, size, size)
     with torch.inference_mode():
-        model(x)                                                  # warm up
-        best = min(_timed(lambda: model(x)) for _ in range(reps))
+        m(x); best = float('inf')
+        for _ in range(reps):
+            t = time.perf_counter(); m(x); best = min(best, time.perf_counter() - t)
     return bs/best
 
 
-def _timed(f):
-    t = time.perf_counter(); f(); return time.perf_counter() - t
+def fresh_venv(tmp):
+    "A venv with the wheel built from this repo and its runtime dependencies; returns its folder"
+    dist = tmp/'dist'
+    subprocess.run([sys.executable, '-m', 'build', '--wheel', '--no-isolation', '--outdir', dist, ROOT], check=True, capture_output=True)
+    v = tmp/'venv'; subprocess.run([sys.executable, '-m', 'venv', v], check=True)
+    subprocess.run([v/'bin'/'python', '-m', 'pip', 'install', '-q', '--disable-pip-version-check', next(dist.glob('*.whl'))], check=True)
+    return v
 
 
-def end_to_end(files, model, out, **kw):
-    "Images/s of predict_cmd over `files` (model load excluded: it is cached after a warm-up call)"
-    predict_cmd(str(files[0]), out=str(out/'warm'), model=str(model), quiet=True)
-    t = _timed(lambda: predict_cmd(*map(str, files), out=str(out/'run'), model=str(model), quiet=True, **kw))
-    return len(files)/t
+def du_mb(p): return sum(f.stat().st_size for f in Path(p).rglob('*') if f.is_file() and not f.is_symlink())/1e6
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--model'); ap.add_argument('--n', type=int, default=36); ap.add_argument('--big', type=int, default=8)
-    ap.add_argument('--side', type=int, default=2048)
+    ap.add_argument('data'); ap.add_argument('--n', type=int, default=48); ap.add_argument('--no-venv', action='store_true')
     a = ap.parse_args()
+    df, _ = manifest(a.data, check=False)
+    files = df[(df.split == 'test') & (df.mask_path != '')].image_path.head(a.n).tolist()
     tmp = Path(tempfile.mkdtemp())
     try:
-        model = Path(a.model) if a.model else default_weights()
-        if not model.exists():
-            model = tmp/'untrained'/'lungseg.pth'
-            save_model(build_model('plain8', 256).eval(), model, dict(arch='plain8', size=256))
-            print("no shipped weights: timing an untrained plain8 network at 256 px")
-        m, meta = load_model(model)
-        imgs = sorted((sample_path()/'images').glob('*.png'))
-        small = [shutil.copy(imgs[i % len(imgs)], tmp/f'in_{i:03d}.png') for i in range(a.n)]
-        big = []
-        for i in range(a.big):
-            f = tmp/f'big_{i:02d}.png'
-            Image.fromarray(read_gray(imgs[i % len(imgs)]).astype(np.uint16)*257).resize((a.side, a.side*5//4), Image.BILINEAR).save(f)
-            big.append(f)
-        print(f"hardware: {hardware()}; torch threads: {torch.get_num_threads()}; load average: {os.getloadavg()[0]:.2f}")
-        print(f"model: {model} ({meta['arch']}, {meta['size']} px)")
-        r_small = end_to_end(small, model, tmp/'o1')
-        r_tta = end_to_end(small, model, tmp/'o2', tta=True)
-        r_big = end_to_end(big, model, tmp/'o3') if big else float('nan')
-        f_ours = forward_speed(m, meta['size'])
-        f_van = forward_speed(build_model('vanilla').eval(), meta['size'])
-        print(f"end to end, {a.n} sample PNGs (256x256 8-bit):            {r_small:7.1f} images/s")
-        print(f"end to end, same with --tta:                             {r_tta:7.1f} images/s")
-        print(f"end to end, {a.big} PNGs {a.side}x{a.side*5//4} 16-bit (mask at full size): {r_big:7.1f} images/s")
-        print(f"forward pass only, {meta['arch']} at {meta['size']} px, batch 8:          {f_ours:7.1f} images/s")
-        print(f"forward pass only, vanilla U-Net at {meta['size']} px, batch 8:   {f_van:7.1f} images/s")
+        print(f"hardware: {hardware()}; load average {os.getloadavg()[0]:.2f}")
+        s, mb, rc = timed_child([BIN/'lungseg', 'predict', *files, '--out', tmp/'e2e', '--quiet'])
+        van = vanilla_forward()
+        print(f"1. end to end, `lungseg predict` on {len(files)} test images (512x512): {len(files)/s:6.2f} img/s  (rc {rc}, {s:.1f} s, peak {mb:.0f} MB)")
+        print(f"   baseline, vanilla U-Net forward pass (256 px, batch 8, 2 threads):  {van:6.2f} img/s")
+        print(f"   ratio: {len(files)/s/van:.2f}  (target >= 2)")
+        code = "import sys, time; t = time.perf_counter(); import lungseg.predict; print(time.perf_counter() - t, [m for m in ('torch', 'fastai') if m in sys.modules])"
+        print(f"2. import lungseg.predict: {subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).stdout.strip()}")
+        if a.no_venv: return
+        v = fresh_venv(tmp)
+        runs = [timed_child([v/'bin'/'lungseg', 'predict', files[0], '--out', tmp/f'one{i}', '--quiet']) for i in range(3)]
+        s1, mb1, _ = min(runs)
+        print(f"3. fresh venv with only the wheel: {du_mb(v):.0f} MB (target <= 600); torch importable: "
+              f"{subprocess.run([v/'bin'/'python', '-c', 'import importlib.util as u; print(bool(u.find_spec("torch")))'], capture_output=True, text=True).stdout.strip()}")
+        print(f"   `lungseg predict one.png` (512x512) there: {s1:.2f} s wall (target <= 1.5), peak {mb1:.0f} MB (target <= 400); best of 3")
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
 

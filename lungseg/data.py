@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #dcebd7ce
 from __future__ import annotations
-import os, re, hashlib, importlib.resources
+import os, io, re, hashlib, importlib.resources
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps
@@ -196,15 +196,26 @@ def _dicom_header(fn, shape, bits:int, mono1:bool):
     return ds
 
 # %% ../nbs/00_data.ipynb #c49f4554
+def _jpeg_pixels(ds, img:np.ndarray):
+    "Put 2-D uint8 `img` into `ds` as JPEG baseline (8 bit, encoded by Pillow, encapsulated)"
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+    buf = io.BytesIO(); Image.fromarray(img).save(buf, format='JPEG', quality=95)
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    ds.PixelData = encapsulate([buf.getvalue()]); ds['PixelData'].VR = 'OB'
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+
+# %% ../nbs/00_data.ipynb #a362f708
 def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None):
-    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM, compressed with transfer syntax `syntax` if given"
+    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM, compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given"
     ds = _dicom_header(fn, img.shape, bits, mono1)
-    v = np.asarray(img, np.float32)/255*(2**bits - 1)
-    if mono1: v = (2**bits - 1) - v
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     if window: ds.WindowCenter, ds.WindowWidth = window
-    ds.PixelData = v.round().astype(np.uint16).tobytes()
-    if syntax: ds.compress(syntax)
+    if syntax is not None and syntax.name.startswith('JPEG Baseline'): _jpeg_pixels(ds, 255 - img if mono1 else img)
+    else:
+        v = np.asarray(img, np.float32)/255*(2**bits - 1)
+        ds.PixelData = ((2**bits - 1) - v if mono1 else v).round().astype(np.uint16).tobytes()
+        if syntax: ds.compress(syntax)
     ds.save_as(fn, enforce_file_format=True)
 
 # %% ../nbs/00_data.ipynb #f9c0e7e6
