@@ -1,4 +1,4 @@
-"""One `lungseg` entry point with subcommands: `manifest`, `train`, `evaluate`, `predict`.
+"""One `lungseg` entry point with subcommands: `manifest`, `train`, `evaluate`, `predict`, `crop`.
 
 Docs: https://lungseg.github.io/lungseg/cli.html.md"""
 
@@ -17,6 +17,7 @@ COMMANDS = {
     'train':    ('lungseg.train:train_cmd', ['data']),
     'evaluate': ('lungseg.evaluate:evaluate_cmd', ['data']),
     'predict':  ('lungseg.predict:predict_main', []),
+    'crop':     ('lungseg.crop:crop_main', []),
 }
 
 TRAIN_MODULES = ('torch', 'torchvision', 'fastai', 'onnx', 'matplotlib', 'sklearn', 'skimage', 'seaborn')  # the `train` extra
