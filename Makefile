@@ -14,8 +14,9 @@ install:
 	$(BIN)/python -m pip install -e ".[dev]"
 	$(BIN)/python -c "import torch, torchvision, fastai; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'fastai', fastai.__version__)"
 
-# The whole test suite: every notebook (cells marked `#| slow` skipped) and the pytest tests.
+# The whole test suite: lint (pyflakes rules), every notebook (cells marked `#| slow` skipped) and the pytest tests.
 test:
+	$(BIN)/ruff check lungseg
 	$(BIN)/nbdev-test --n-workers 2
 	$(BIN)/python -m pytest -q tests
 

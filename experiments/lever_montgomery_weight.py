@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd, torch
 from lungseg.data import manifest
 from lungseg.train import train
-from lungseg.model import default_weights
+from lungseg.pipeline import default_weights   # the shipped ONNX model; its torch weights (.pth) sit beside it
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=1)
 p.add_argument('--epochs', type=int, default=4); p.add_argument('--lr', type=float, default=5e-4)
@@ -21,7 +21,7 @@ a = p.parse_args()
 torch.set_num_threads(a.threads)
 df, _ = manifest(a.data, check=False)
 init = Path('runs/lever_mc/init/lungseg.pth'); init.parent.mkdir(parents=True, exist_ok=True)
-for ext in ('.pth', '.json'): shutil.copy(default_weights().with_suffix(ext), init.with_suffix(ext))
+for ext in ('.pth', '.json', '.onnx'): shutil.copy(default_weights().with_suffix(ext), init.with_suffix(ext))
 mc_train = df[(df.source == 'Montgomery') & (df.split == 'train')]
 variants = {'control': df, 'mc3': pd.concat([df, mc_train, mc_train], ignore_index=True)}
 for name, d in variants.items():

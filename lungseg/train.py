@@ -12,14 +12,14 @@ import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from .data import manifest, read_gray, read_mask, data_path
-from .pipeline import sha256, settings_of
+from .pipeline import settings_of
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
 # %% auto #0
-__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train', 'clean_history',
-           'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'pipeline_text', 'train_stages',
-           'total_train_seconds', 'schedule_text', 'write_model_card']
+__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train',
+           'clean_history', 'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'pipeline_text',
+           'train_stages', 'total_train_seconds', 'schedule_text', 'write_model_card']
 
 # %% ../nbs/03_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -236,39 +236,7 @@ def _hardware_text(meta):
     which = 'first stage' if len(train_stages(meta)) == 2 else 'earlier stages'
     return f"{meta['hardware']} ({which}: {'; '.join(earlier)})" if earlier else meta['hardware']
 
-def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
-    "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
-    rows = '\n'.join(f"| {g} | {int(r.n)} | {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}] | {r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}] | "
-                     f"{r.hd95:.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}] |" for g, r in summary.iterrows())
-    txt = f"""# Model card: lungseg lung segmentation weights
-
-## What it is
-A fastai `DynamicUnet` over a small plain-convolution encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), trained from scratch (no pretrained weights) to segment both lungs in frontal chest X-rays.
-{pipeline_text(meta)}
-Classes: {', '.join(meta['classes'])}.
-
-## Data
-The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
-Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
-Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash']}`): {meta['n_train']} train, {meta['n_valid']} valid, and the
-test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
-
-## Training
-Loss {meta['loss']}, {schedule_text(meta)}, batch size {meta['bs']}, seed {meta['seed']},
-augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
-Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f} s
-(the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
-
-## Results on the test split
-Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals, of the masks `lungseg predict` makes (`lungseg evaluate --split test` reproduces them).
-HD95 is in pixels.
-
-| group | n | Dice | IoU | HD95 (px) |
-|---|---|---|---|---|
-{rows}
-
-## Intended use
+CARD_USE = """## Intended use
 Outlining the lungs in adult frontal (PA/AP) chest X-rays, for education (showing a physician in training the region of
 interest) and as a pre-processing step (masking the lungs) for research models such as TB classifiers.
 Not a medical device; not for diagnosis or treatment decisions.
@@ -286,7 +254,51 @@ The weights are derived from the Shenzhen lung masks of Stirenko et al. 2018 (ar
 The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. Imaging Med. Surg. 4(6):475;
 Candemir et al. 2014, IEEE TMI 33(2):577.
 
-SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
+"""  # intended use, limits and licence: the same for every lungseg model
+
+def _card_head(meta:dict) -> str:
+    "The model card's 'What it is' and 'Data' sections for metadata `meta`"
+    return f"""# Model card: lungseg lung segmentation weights
+
+## What it is
+A fastai `DynamicUnet` over a small plain-convolution encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), trained from scratch (no pretrained weights) to segment both lungs in frontal chest X-rays.
+{pipeline_text(meta)}
+Classes: {', '.join(meta['classes'])}.
+
+## Data
+The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
+Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
+Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash']}`): {meta['n_train']} train, {meta['n_valid']} valid, and the
+test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
+
+"""
+
+# %% ../nbs/03_train.ipynb #f3634efa
+def _card_training(meta:dict) -> str:
+    "The model card's 'Training' section: schedule, hardware and time of every stage"
+    return f"""## Training
+Loss {meta['loss']}, {schedule_text(meta)}, batch size {meta['bs']}, seed {meta['seed']},
+augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
+Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f} s
+(the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
+
+"""
+
+# %% ../nbs/03_train.ipynb #bef8e7da
+def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
+    "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
+    rows = '\n'.join(f"| {g} | {int(r.n)} | {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}] | {r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}] | "
+                     f"{r.hd95:.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}] |" for g, r in summary.iterrows())
+    txt = _card_head(meta) + _card_training(meta) + f"""## Results on the test split
+Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals, of the masks `lungseg predict` makes (`lungseg evaluate --split test` reproduces them).
+HD95 is in pixels.
+
+| group | n | Dice | IoU | HD95 (px) |
+|---|---|---|---|---|
+{rows}
+
+""" + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
 """
     Path(dest).write_text(txt)
     return txt

@@ -1,0 +1,54 @@
+"""The shape of the library, checked on its source (issue: the literate library): imports form a chain without cycles,
+function-level imports included; the runtime (`lungseg.predict`, `lungseg.crop`) reaches no training-side module;
+no function is longer than 45 lines."""
+import ast
+from pathlib import Path
+import pytest
+
+PKG = Path(__file__).resolve().parents[1]/'lungseg'
+MODS = sorted(p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_'))
+TRAIN_SIDE = {'model', 'train', 'analysis', 'eda'}
+
+
+def imports(mod) -> set:
+    "lungseg modules imported anywhere in `mod` (module level or inside functions)"
+    out = set()
+    for n in ast.walk(ast.parse((PKG/f'{mod}.py').read_text())):
+        if isinstance(n, ast.ImportFrom) and n.module:
+            name = n.module if n.level == 0 else f'lungseg.{n.module}'
+            if name.startswith('lungseg.'): out.add(name.split('.')[1])
+            if name == 'lungseg': out |= {a.name for a in n.names if a.name in MODS}
+        elif isinstance(n, ast.Import): out |= {a.name.split('.')[1] for a in n.names if a.name.startswith('lungseg.')}
+    return out - {mod}
+
+
+def reach(mod, seen=None) -> set:
+    seen = set() if seen is None else seen
+    for m in imports(mod):
+        if m not in seen: seen.add(m); reach(m, seen)
+    return seen
+
+
+@pytest.mark.parametrize('mod', MODS)
+def test_no_import_cycle(mod):
+    assert mod not in reach(mod), f"{mod} imports itself through {sorted(reach(mod))}"
+
+
+@pytest.mark.parametrize('mod', ['pipeline', 'predict', 'crop', 'evaluate', 'data', 'cli'])
+def test_runtime_reaches_no_training_module(mod):
+    assert not reach(mod) & TRAIN_SIDE, f"{mod} reaches {sorted(reach(mod) & TRAIN_SIDE)}"
+
+
+def test_function_length():
+    long = [f"{m}.{n.name}: {n.end_lineno - n.lineno + 1} lines" for m in MODS
+            for n in ast.walk(ast.parse((PKG/f'{m}.py').read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.end_lineno - n.lineno + 1 > 45]
+    assert not long, long
+
+
+def test_cycle_detection_can_fail(tmp_path, monkeypatch):
+    "The checks above would see a cycle: two modules that import each other inside functions"
+    (tmp_path/'a.py').write_text('def f():\n    from lungseg.b import g\n'); (tmp_path/'b.py').write_text('def g():\n    from .a import f\n')
+    monkeypatch.setattr(__import__(__name__), 'PKG', tmp_path)
+    monkeypatch.setattr(__import__(__name__), 'MODS', ['a', 'b'])
+    assert 'a' in reach('a')
