@@ -1,7 +1,7 @@
 """`lungseg predict` and `lungseg evaluate` end to end, as a user runs them: the installed console script in a subprocess.
 
 The input kinds (PNG 8/16-bit, JPEG, TIFF, BMP, RGB, RGBA, DICOM MONOCHROME1/2, JPEG 2000 and RLE DICOM), broken files
-and the 4000x5000 memory bound are tested cell by cell in nbs/05_predict.ipynb; here: a mixed folder through the real
+and the 4000x5000 memory bound are tested cell by cell in nbs/03_predict.ipynb; here: a mixed folder through the real
 command, `--model` given as .pth or .onnx, and the promise that `lungseg evaluate` scores exactly the masks that
 `lungseg predict` writes.
 """
