@@ -18,6 +18,7 @@ from lungseg.train import hardware
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+TORCH_CHECK = 'import importlib.util as u; print(bool(u.find_spec("torch")))'
 
 
 def timed_child(cmd):
@@ -61,8 +62,10 @@ def main():
     try:
         print(f"hardware: {hardware()}; load average {os.getloadavg()[0]:.2f}")
         s, mb, rc = timed_child([BIN/'lungseg', 'predict', *files, '--out', tmp/'e2e', '--quiet'])
+        s1, mb1, rc1 = timed_child([BIN/'lungseg', 'predict', *files, '--out', tmp/'e2e1', '--quiet', '--workers', '1'])
         van = vanilla_forward()
-        print(f"1. end to end, `lungseg predict` on {len(files)} test images (512x512): {len(files)/s:6.2f} img/s  (rc {rc}, {s:.1f} s, peak {mb:.0f} MB)")
+        print(f"1. end to end, `lungseg predict` on {len(files)} test images (512x512): {len(files)/s:6.2f} img/s  (rc {rc}, {s:.1f} s, peak {mb:.0f} MB; default options)")
+        print(f"   the same with --workers 1:                                 {len(files)/s1:6.2f} img/s  (rc {rc1}, {s1:.1f} s)")
         print(f"   baseline, vanilla U-Net forward pass (256 px, batch 8, 2 threads):  {van:6.2f} img/s")
         print(f"   ratio: {len(files)/s/van:.2f}  (target >= 2)")
         code = "import sys, time; t = time.perf_counter(); import lungseg.predict; print(time.perf_counter() - t, [m for m in ('torch', 'fastai') if m in sys.modules])"
@@ -71,8 +74,8 @@ def main():
         v = fresh_venv(tmp)
         runs = [timed_child([v/'bin'/'lungseg', 'predict', files[0], '--out', tmp/f'one{i}', '--quiet']) for i in range(3)]
         s1, mb1, _ = min(runs)
-        print(f"3. fresh venv with only the wheel: {du_mb(v):.0f} MB (target <= 600); torch importable: "
-              f"{subprocess.run([v/'bin'/'python', '-c', 'import importlib.util as u; print(bool(u.find_spec("torch")))'], capture_output=True, text=True).stdout.strip()}")
+        has_torch = subprocess.run([v/'bin'/'python', '-c', TORCH_CHECK], capture_output=True, text=True).stdout.strip()
+        print(f"3. fresh venv with only the wheel: {du_mb(v):.0f} MB (target <= 600); torch importable: {has_torch}")
         print(f"   `lungseg predict one.png` (512x512) there: {s1:.2f} s wall (target <= 1.5), peak {mb1:.0f} MB (target <= 400); best of 3")
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
