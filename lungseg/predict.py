@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/predict.html.md"""
 
 # %% ../nbs/03_predict.ipynb #7cd57130
 from __future__ import annotations
-import os, io, csv, json, hashlib, functools
+import io, csv, json, hashlib, functools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
