@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
-from scipy import ndimage
 from .data import read_mask, atomic_write
 from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
+from .predict import outline
 from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, _split_rows
 from .train import train, split_hash, write_model_card
 
@@ -51,7 +51,6 @@ def breakdown(per:pd.DataFrame, # per-image metrics (`dice`, `hd95`, `assd`) wit
 # %% ../nbs/13_error_analysis.ipynb #d77de424
 FP_RGB, FN_RGB, GT_RGB, PRED_RGB = (255, 40, 40), (40, 140, 255), (0, 220, 0), (255, 230, 0)
 
-def _outline(m:np.ndarray, w:int) -> np.ndarray: return m & ~ndimage.binary_erosion(m, iterations=w, border_value=0)
 
 def error_overlay(img:np.ndarray, # 2-D uint8 image
                   gt:np.ndarray, # ground-truth bool mask, same shape
@@ -63,7 +62,7 @@ def error_overlay(img:np.ndarray, # 2-D uint8 image
     w = width or max(1, max(img.shape)//256)
     rgb = np.repeat(img[..., None], 3, -1).astype(np.float32)
     for m, c in ((pred & ~gt, FP_RGB), (gt & ~pred, FN_RGB)): rgb[m] = (1 - alpha)*rgb[m] + alpha*np.array(c, np.float32)
-    rgb[_outline(gt, w)] = GT_RGB; rgb[_outline(pred, w)] = PRED_RGB
+    rgb[outline(gt, w)] = GT_RGB; rgb[outline(pred, w)] = PRED_RGB
     return rgb.round().astype(np.uint8)
 
 # %% ../nbs/13_error_analysis.ipynb #8d32f95c

@@ -13,14 +13,14 @@ from skimage.measure import label, regionprops
 from .data import read_gray, read_mask
 
 # %% auto #0
-__all__ = ['shrink', 'load_small', 'black_border', 'image_stats', 'lung_sides', 'mask_stats', 'stats_table', 'lung_z',
+__all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'lung_sides', 'mask_stats', 'stats_table', 'lung_z',
            'roundtrip_dice', 'phash_bits', 'hamming_matrix', 'near_duplicates']
 
 # %% ../nbs/10_eda.ipynb #08b252fb
-def shrink(a:np.ndarray, # 2-D uint8 image or bool mask
+def squish(a:np.ndarray, # 2-D uint8 image or bool mask
            size:int=256, # side of the (square) result
           ) -> np.ndarray:
-    "Resize `a` to `size`×`size`: bilinear for images, bilinear then threshold at 128 for bool masks"
+    "Squish `a` to `size`×`size` (the aspect ratio is not kept, as the network sees it): bilinear for images, bilinear then threshold at 128 for bool masks"
     if a.dtype == bool:
         return np.asarray(Image.fromarray(a.astype(np.uint8)*255).resize((size, size), Image.BILINEAR)) >= 128
     return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
@@ -29,8 +29,8 @@ def load_small(df:pd.DataFrame, # manifest (`image_path`, `mask_path`)
                size:int=256, # side of the shrunk images
               ) -> tuple:
     "Lists of the images and masks (None where there is none) of `df`, shrunk to `size`×`size`"
-    imgs = [shrink(read_gray(p), size) for p in df.image_path]
-    masks = [shrink(read_mask(p), size) if p else None for p in df.mask_path]
+    imgs = [squish(read_gray(p), size) for p in df.image_path]
+    masks = [squish(read_mask(p), size) if p else None for p in df.mask_path]
     return imgs, masks
 
 # %% ../nbs/10_eda.ipynb #435d4a11
@@ -118,7 +118,7 @@ def roundtrip_dice(m:np.ndarray, # full-size bool mask
                    size:int=256, # side it is shrunk to
                   ) -> float:
     "Dice between `m` and `m` shrunk to `size`×`size` and resized back (bilinear, threshold at 128)"
-    back = np.asarray(Image.fromarray(shrink(m, size).astype(np.uint8)*255).resize(m.shape[::-1], Image.BILINEAR)) >= 128
+    back = np.asarray(Image.fromarray(squish(m, size).astype(np.uint8)*255).resize(m.shape[::-1], Image.BILINEAR)) >= 128
     return float(2*(back & m).sum() / max(m.sum() + back.sum(), 1))
 
 # %% ../nbs/10_eda.ipynb #a91eab9d
