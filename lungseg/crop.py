@@ -12,8 +12,8 @@ import numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
 from .data import atomic_write, read_mask
-from .pipeline import WORK_SIDE, load_image, load_net, settings_of, net_probs, finish, shrink
-from .predict import find_inputs, output_stems, error_row, write_csv, run_key, Journal, read_journal, finished_rows
+from .pipeline import WORK_SIDE, load_image, load_net, settings_of, net_probs, finish, shrink, run_pipeline
+from .predict import find_inputs, output_stems, error_row, write_csv, run_key, Journal, finished_rows, _load_one, _net_batch, _final_rows
 
 # %% auto #0
 __all__ = ['CROP_SUFFIX', 'CROP_CSV', 'CROP_JOURNAL', 'CROP_COLS', 'lung_box', 'keep_region', 'crop_image', 'plan_crops',
@@ -77,14 +77,12 @@ def crop_one(f, res, out:dict, margin:float=0.05, size:int=None, mask_outside:bo
 def crop_rows(files:list, outs:dict, net, s:dict, margin:float=0.05, size:int=None, mask_outside:bool=False, bs:int=8):
     "Yield one `crops.csv` row per input of `files` (in order), writing each crop from network `net` under settings `s`"
     for i in range(0, len(files), bs):
-        loaded, rows = [], []
-        for f in files[i:i+bs]:
-            try: loaded.append((f, *load_image(f)))
-            except Exception as e: rows.append(error_row(f, e))
-        yield from rows
-        try: probs = net_probs(net, [a for _, a, _ in loaded], s['size'], bs, s['tta'])
-        except Exception as e: yield from (error_row(f, f"prediction failed ({type(e).__name__}: {e})") for f, *_ in loaded); continue
-        for (f, _, hw), p in zip(loaded, probs):
+        got = [_load_one(f) for f in files[i:i+bs]]
+        loaded = [x for x, _ in got if x]
+        yield from (e for _, e in got if e)
+        probs, errs = _net_batch(loaded, net, s, bs) if loaded else ([], [])
+        yield from errs
+        for (f, _, hw), p in zip(loaded, probs or []):
             try: yield crop_one(f, finish(p, hw, s), outs[f], margin, size, mask_outside)
             except Exception as e: yield error_row(f, f"{type(e).__name__}: {e}")
 
@@ -134,8 +132,7 @@ def crop_cmd(
     for r in crop_rows([f for f in files if str(f) not in done], outs, net, s, margin, size, mask_outside, bs):
         journal.add({**r, 'model_sha256': meta.get('onnx_sha256', ''), 'run_key': key})
     journal.close()
-    by = {r['input']: r for r in read_journal(outd/CROP_JOURNAL)}
-    rows = [error_row(p, m) for p, m in probs] + [by[str(f)] for f in files if str(f) in by]
+    rows = _final_rows(outd, probs, files, CROP_JOURNAL)
     write_csv(outd/CROP_CSV, rows, CROP_COLS); (outd/CROP_JOURNAL).unlink()
     if not quiet: _summary(rows, outd, len(done))
     return 1 if any(r['status'] in ('error', 'empty') for r in rows) else 0
@@ -150,8 +147,7 @@ def crop_main(**kwargs) -> int:
 def crop_lungs(src, model=None, margin:float=0.05, size:int=None, mask_outside:bool=False) -> tuple:
     "The lung crop of `src` (path, PIL image or array) as a PIL image, and its box (x0, y0, x1, y1); (None, None) when no lung is found"
     net, meta = load_net(model)
-    small, hw = load_image(src)
-    res = finish(net_probs(net, [small], meta['size'])[0], hw, settings_of(meta))
+    res = run_pipeline([load_image(src)], net, settings_of(meta))[0]
     box = lung_box(res.mask, margin)
     return (None, None) if box is None else (crop_image(load_image(src, max_side=None)[0], res.mask, box, size, mask_outside, margin), box)
 
