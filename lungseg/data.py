@@ -19,16 +19,17 @@ __all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIF
            'assign_split', 'manifest', 'summarize', 'write_sample', 'manifest_cmd']
 
 # %% ../nbs/00_data.ipynb #c488dea6
-DATA_ENV = 'LUNGSEG_DATA'
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
-
 def pkg_path() -> Path:
     "Folder of the installed `lungseg` package (weights, split, sample)"
     return Path(str(importlib.resources.files('lungseg')))
 
+# %% ../nbs/00_data.ipynb #2b063da0
 def sample_path() -> Path:
     "Folder of the small real sample shipped inside the package"
     return pkg_path()/'sample'
+
+# %% ../nbs/00_data.ipynb #c666aa6e
+DATA_ENV = 'LUNGSEG_DATA'
 
 def data_path(path=None) -> Path:
     "The data folder: `path`, else `$LUNGSEG_DATA`, else the shipped sample"
@@ -43,21 +44,19 @@ def mask_stem(fn) -> str:
     s = Path(fn).stem
     return s[:-5] if s.lower().endswith('_mask') else s
 
+# %% ../nbs/00_data.ipynb #49333c41
 def source_of(stem:str) -> str:
     "Data set a stem comes from"
     s = stem.upper()
     return 'Shenzhen' if s.startswith('CHNCXR') else 'Montgomery' if s.startswith('MCUCXR') else 'other'
 
+# %% ../nbs/00_data.ipynb #613c2150
 def tb_of(stem:str):
     "1 for tuberculosis, 0 for normal (from the NLM `_1`/`_0` suffix), else None"
     m = re.search(r'_([01])$', stem) if source_of(stem) != 'other' else None
     return int(m.group(1)) if m else None
 
 # %% ../nbs/00_data.ipynb #6c9edc3a
-_SZ_RE = re.compile(r'^\s*(?P<sex>fe?male?|femal|male|f|m|o)\b[\s,;:]*(?P<age>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*)', re.I)
-_MC_SEX = re.compile(r"sex\s*:\s*(?P<sex>[a-z]+)", re.I)
-_MC_AGE = re.compile(r"age\s*:\s*(?P<age>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*)", re.I)
-
 def age_years(n, unit:str='') -> float:
     "Age `n` in `unit` (years, months, weeks or days, as the readings abbreviate them) in years"
     u = (unit or 'y').lower()
@@ -67,9 +66,15 @@ def age_years(n, unit:str='') -> float:
     if u.startswith('y'): return float(n)
     raise ValueError(f"unknown age unit {unit!r}")
 
+# %% ../nbs/00_data.ipynb #90f74253
 def _sex(s):
     s = s.strip().upper()
     return s[0] if s[:1] in ('M','F','O') else None
+
+# %% ../nbs/00_data.ipynb #1ea1e35b
+_SZ_RE = re.compile(r'^\s*(?P<sex>fe?male?|femal|male|f|m|o)\b[\s,;:]*(?P<age>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*)', re.I)
+_MC_SEX = re.compile(r"sex\s*:\s*(?P<sex>[a-z]+)", re.I)
+_MC_AGE = re.compile(r"age\s*:\s*(?P<age>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*)", re.I)
 
 def parse_reading(text:str) -> dict:
     "Age (years), sex (M/F/O), finding and raw text of a Montgomery or Shenzhen clinical reading"
@@ -89,6 +94,7 @@ def parse_reading(text:str) -> dict:
     return res
 
 # %% ../nbs/00_data.ipynb #67d37acf
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 _MASK_DIRS = {'masks', 'mask'}
 _PART_DIRS = {'leftmask': 'left', 'rightmask': 'right'}
 _READ_DIRS = {'clinicalreadings'}
@@ -100,8 +106,10 @@ def _role(f:Path):
     if d in _PART_DIRS: return _PART_DIRS[d]
     return 'mask' if d in _MASK_DIRS else 'image'
 
+# %% ../nbs/00_data.ipynb #ef8ad378
 def _pref(f:Path): return ('test' in [p.lower() for p in f.parts], len(f.parts), str(f))
 
+# %% ../nbs/00_data.ipynb #cbc5cf5b
 def scan_files(path) -> dict:
     "Image, mask, mask-part and reading files under `path`, keyed by role then stem, plus the duplicates set aside"
     found, dups = {r:{} for r in ('image','mask','left','right','reading')}, []
@@ -139,7 +147,6 @@ def gray_array(a) -> np.ndarray:
 
 # %% ../nbs/00_data.ipynb #6ec9f457
 DICOM_EXTS = ('.dcm', '.dicom')
-READ_EXTS = IMG_EXTS + DICOM_EXTS
 
 def is_dicom(fn) -> bool:
     "Whether file `fn` has a `.dcm`/`.dicom` extension or the DICOM magic bytes `DICM` at offset 128"
@@ -147,6 +154,9 @@ def is_dicom(fn) -> bool:
     try:
         with open(fn, 'rb') as f: f.seek(128); return f.read(4) == b'DICM'
     except OSError: return False
+
+# %% ../nbs/00_data.ipynb #53363e24
+READ_EXTS = IMG_EXTS + DICOM_EXTS
 
 # %% ../nbs/00_data.ipynb #b114d37c
 def block_mean(a:np.ndarray, f:int) -> np.ndarray:
@@ -259,9 +269,10 @@ def atomic_write(fn, save):
         if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_data.ipynb #a9e1b7f0
-MANIFEST_COLS = ['stem','source','tb','image_path','mask_path','width','height','age','sex','finding','reading']
-
 def _problem(path, problem, level='error'): return dict(path=str(path), problem=problem, level=level)
+
+# %% ../nbs/00_data.ipynb #e867f836
+MANIFEST_COLS = ['stem','source','tb','image_path','mask_path','width','height','age','sex','finding','reading']
 
 def find_pairs(path=None) -> tuple:
     "Manifest DataFrame of the images under `path` (default `data_path()`), and a DataFrame of the problems met"
@@ -290,6 +301,7 @@ def find_pairs(path=None) -> tuple:
 # %% ../nbs/00_data.ipynb #a8449be2
 def _grey_frac(a): return float(((a > 10) & (a < 245)).mean())
 
+# %% ../nbs/00_data.ipynb #0a04816d
 def check_pairs(df:pd.DataFrame, max_grey:float=0.05) -> pd.DataFrame:
     "Open every image and mask of manifest `df`; one row per bad file with the reason"
     probs = []
@@ -307,13 +319,12 @@ def check_pairs(df:pd.DataFrame, max_grey:float=0.05) -> pd.DataFrame:
     return pd.DataFrame(probs, columns=['path','problem','level'])
 
 # %% ../nbs/00_data.ipynb #9fd36e59
-SPLIT_FILE = 'split.csv'
-
 def hash_split(stem:str, valid_pct:float=0.15, test_pct:float=0.15) -> str:
     "Deterministic split of a stem that is not in the stored split, from a hash of its name"
     u = int(hashlib.sha256(stem.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return 'test' if u < test_pct else 'valid' if u < test_pct + valid_pct else 'train'
 
+# %% ../nbs/00_data.ipynb #6b94e0b3
 def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:int=42) -> pd.DataFrame:
     "Stratified (source x TB) train/valid/test split of the masked rows of manifest `df`"
     from sklearn.model_selection import train_test_split
@@ -324,10 +335,14 @@ def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:
     s = pd.concat([pd.DataFrame(dict(stem=x, split=n)) for x, n in ((train,'train'), (valid,'valid'), (test,'test'))])
     return s.sort_values('stem').reset_index(drop=True)
 
+# %% ../nbs/00_data.ipynb #4ac6cbf7
+SPLIT_FILE = 'split.csv'
+
 def load_split(fn=None) -> pd.DataFrame:
     "The stored split (stem, split)"
     return pd.read_csv(fn or pkg_path()/SPLIT_FILE, dtype=str)
 
+# %% ../nbs/00_data.ipynb #f81e129f
 def assign_split(df:pd.DataFrame, split:pd.DataFrame=None) -> pd.Series:
     "Split of each masked row of `df`: the stored one, else `hash_split`; empty for images without a mask"
     known = dict(zip(*(load_split() if split is None else split)[['stem','split']].values.T))
@@ -341,6 +356,7 @@ def manifest(path=None, check:bool=True, split:pd.DataFrame=None) -> tuple:
     if check: probs = pd.concat([probs, check_pairs(df)], ignore_index=True)
     return df, probs
 
+# %% ../nbs/00_data.ipynb #17d60481
 def summarize(df:pd.DataFrame, probs:pd.DataFrame) -> str:
     "Counts per source and a summary of the problems, as text"
     out = [f"{len(df)} images, {(df.mask_path != '').sum()} image/mask pairs"]

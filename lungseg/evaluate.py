@@ -24,32 +24,43 @@ def dice_score(pred:np.ndarray, gt:np.ndarray) -> float:
     s = pred.sum() + gt.sum()
     return 1. if s == 0 else float(2*np.logical_and(pred, gt).sum()/s)
 
+# %% ../nbs/02_evaluate.ipynb #73fc358e
 def iou_score(pred:np.ndarray, gt:np.ndarray) -> float:
     "Intersection over union of two boolean masks (1 when both are empty)"
     u = np.logical_or(pred, gt).sum()
     return 1. if u == 0 else float(np.logical_and(pred, gt).sum()/u)
 
+# %% ../nbs/02_evaluate.ipynb #ec61b9bb
 def _border(m): return m & ~ndimage.binary_erosion(m, structure=np.ones((3,3)), border_value=0)
 
+# %% ../nbs/02_evaluate.ipynb #6656fb33
 def surface_distances(pred:np.ndarray, gt:np.ndarray) -> tuple:
     "Distances (px) from each boundary pixel of `pred` to `gt`'s boundary, and back (scipy's Euclidean distance transform)"
     bp, bg = _border(pred.astype(bool)), _border(gt.astype(bool))
     if not bp.any() or not bg.any(): return np.array([np.inf]), np.array([np.inf])
     return ndimage.distance_transform_edt(~bg)[bp], ndimage.distance_transform_edt(~bp)[bg]
 
+# %% ../nbs/02_evaluate.ipynb #d7597c26
 def boundary_metrics(pred, gt) -> dict:
     "HD95 (95th percentile of the symmetric boundary distances) and ASSD (their mean), in px; inf when a mask is empty"
     d = np.concatenate(surface_distances(pred, gt))
     if not np.isfinite(d).all(): return dict(hd95=np.inf, assd=np.inf)
     return dict(hd95=float(np.percentile(d, 95)), assd=float(d.mean()))
 
+# %% ../nbs/02_evaluate.ipynb #c96caa76
 def hd95(pred, gt) -> float:
     "95th percentile of the symmetric boundary distances (px)"
     return boundary_metrics(pred, gt)['hd95']
 
+# %% ../nbs/02_evaluate.ipynb #a184802b
 def assd(pred, gt) -> float:
     "Average symmetric surface distance (px)"
     return boundary_metrics(pred, gt)['assd']
+
+# %% ../nbs/02_evaluate.ipynb #670ef817
+def score_mask(pred:np.ndarray, gt:np.ndarray) -> dict:
+    "Dice, IoU, HD95, ASSD and the lung fractions of boolean mask `pred` against ground truth `gt`"
+    return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt), gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
 
 # %% ../nbs/02_evaluate.ipynb #51665dc7
 def _split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
@@ -57,11 +68,6 @@ def _split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
     d = df[(df.mask_path != '') & ((df.split == split) if split != 'all' else True)].reset_index(drop=True)
     if not len(d): raise ValueError(f"no image/mask pairs in split {split!r}")
     return d
-
-# %% ../nbs/02_evaluate.ipynb #670ef817
-def score_mask(pred:np.ndarray, gt:np.ndarray) -> dict:
-    "Dice, IoU, HD95, ASSD and the lung fractions of boolean mask `pred` against ground truth `gt`"
-    return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt), gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
 
 # %% ../nbs/02_evaluate.ipynb #fd6c47cb
 def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, **overrides) -> pd.DataFrame:
@@ -85,6 +91,7 @@ def bootstrap_ci(x, n:int=2000, seed:int=0, alpha:float=0.05) -> tuple:
     ms = x[rng.integers(0, len(x), (n, len(x)))].mean(1)
     return float(x.mean()), float(np.quantile(ms, alpha/2)), float(np.quantile(ms, 1-alpha/2))
 
+# %% ../nbs/02_evaluate.ipynb #b5ff6321
 GROUPS = {'overall': lambda d: d, 'Shenzhen': lambda d: d[d.source == 'Shenzhen'], 'Montgomery': lambda d: d[d.source == 'Montgomery'],
           'TB': lambda d: d[d.tb == 1], 'normal': lambda d: d[d.tb == 0]}
 
@@ -101,6 +108,7 @@ def summarize_metrics(per:pd.DataFrame, metrics=('dice','iou','hd95','assd'), n:
         rows.append(r)
     return pd.DataFrame(rows).set_index('group')
 
+# %% ../nbs/02_evaluate.ipynb #72a18551
 def format_summary(s:pd.DataFrame) -> str:
     "The summary table as text"
     lines = [f"{'group':<11} {'n':>4}  {'Dice [95% CI]':<24} {'IoU [95% CI]':<24} {'HD95 px [95% CI]':<22}"]

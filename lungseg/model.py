@@ -18,7 +18,7 @@ from .pipeline import sha256, meta_path, load_meta, onnx_path
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
            'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'LungProb', 'torch_net', 'export_onnx',
-           'save_model', 'load_model', 'add_onnx']
+           'add_onnx', 'save_model', 'load_model']
 
 # %% ../nbs/11_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -27,12 +27,14 @@ def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
     for a, b in zip(widths[:-1], widths[1:]): layers.append(nn.Sequential(ConvLayer(a, b, stride=2), ConvLayer(b, b)))
     return nn.Sequential(*layers)
 
+# %% ../nbs/11_model.ipynb #1cab60df
 def res_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
     "Residual encoder: a stride-2 stem, then one strided fastai `ResBlock` per width"
     layers = [ConvLayer(n_in, widths[0], stride=2)]
     for a, b in zip(widths[:-1], widths[1:]): layers.append(ResBlock(1, a, b, stride=2))
     return nn.Sequential(*layers)
 
+# %% ../nbs/11_model.ipynb #daff4bb2
 def resnet18_encoder(n_in:int=1) -> nn.Sequential:
     "torchvision resnet18 body, randomly initialised (no pretrained weights can be downloaded)"
     return create_body(resnet18(weights=None), n_in=n_in, pretrained=False)
@@ -48,6 +50,7 @@ class PerImageNorm(nn.Module):
 # %% ../nbs/11_model.ipynb #72f2ed70
 def _block(a, b): return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(b, b, 3, padding=1), nn.ReLU(inplace=True))
 
+# %% ../nbs/11_model.ipynb #ba560155
 class VanillaUNet(nn.Module):
     "The classic U-Net (Ronneberger et al. 2015) with `widths` channels, one logit per pixel returned as `[0, logit]`"
     def __init__(self, n_in:int=1, widths=(32,64,128,256,512)):
@@ -91,6 +94,7 @@ def build_model(arch:str='plain8', size:int=256, n_out:int=2) -> nn.Module:
     if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS) + ['vanilla']}")
     return nn.Sequential(PerImageNorm(), DynamicUnet(ARCHS[arch](), n_out, (size, size), norm_type=NormType.Batch))
 
+# %% ../nbs/11_model.ipynb #6208d714
 def n_params(model:nn.Module) -> int:
     "Number of parameters of `model`"
     return sum(p.numel() for p in model.parameters())
@@ -129,6 +133,17 @@ def export_onnx(model:nn.Module, fn, size:int):
                               output_names=['lung'], dynamic_axes={'image': {0: 'n'}, 'lung': {0: 'n'}})
     atomic_write(fn, _save)
 
+# %% ../nbs/11_model.ipynb #c8397288
+def add_onnx(fn, model:nn.Module=None) -> dict:
+    "Export the ONNX graph of torch weights `fn` (or of `model`, their network) beside them and record it in their JSON"
+    fn = Path(fn)
+    if model is None: model, _ = load_model(fn)
+    meta = load_meta(fn)
+    export_onnx(model, onnx_path(fn), meta['size'])
+    meta |= dict(onnx=onnx_path(fn).name, onnx_sha256=sha256(onnx_path(fn)), onnx_bytes=onnx_path(fn).stat().st_size)
+    atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    return meta
+
 # %% ../nbs/11_model.ipynb #222707eb
 TORCH_WEIGHTS = 'lungseg.pth'  # file name of trained torch weights; the ONNX graph and the JSON sit beside them
 
@@ -150,14 +165,3 @@ def load_model(fn, check:bool=True) -> tuple:
     model = build_model(meta['arch'], meta['size'])
     model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
     return model.eval(), meta
-
-# %% ../nbs/11_model.ipynb #c8397288
-def add_onnx(fn, model:nn.Module=None) -> dict:
-    "Export the ONNX graph of torch weights `fn` (or of `model`, their network) beside them and record it in their JSON"
-    fn = Path(fn)
-    if model is None: model, _ = load_model(fn)
-    meta = load_meta(fn)
-    export_onnx(model, onnx_path(fn), meta['size'])
-    meta |= dict(onnx=onnx_path(fn).name, onnx_sha256=sha256(onnx_path(fn)), onnx_bytes=onnx_path(fn).stat().st_size)
-    atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
-    return meta
