@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
-from skimage.measure import label, regionprops
+from skimage.measure import label
 from .data import read_gray, read_mask
+from .predict import lr_labels
 
 # %% auto #0
-__all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'lung_sides', 'mask_stats', 'stats_table', 'lung_z',
-           'roundtrip_dice', 'phash_bits', 'hamming_matrix', 'near_duplicates']
+__all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'mask_stats', 'stats_table', 'lung_z', 'roundtrip_dice',
+           'phash_bits', 'hamming_matrix', 'near_duplicates']
 
 # %% ../nbs/10_eda.ipynb #08b252fb
 def squish(a:np.ndarray, # 2-D uint8 image or bool mask
@@ -63,19 +64,6 @@ def image_stats(a:np.ndarray, # 2-D uint8 image
     return res
 
 # %% ../nbs/10_eda.ipynb #184b3a0a
-def lung_sides(m:np.ndarray, # 2-D bool lung mask
-               min_ratio:float=0.2, # the 2nd largest component counts as a lung if at least this share of the largest
-              ) -> tuple:
-    "Boolean masks of the patient's right and left lung (the image's left and right)"
-    lab = label(m)
-    props = sorted(regionprops(lab), key=lambda p: -p.area)
-    if len(props) >= 2 and props[1].area >= min_ratio*props[0].area:
-        a, b = props[:2]
-        if a.centroid[1] > b.centroid[1]: a, b = b, a
-        return lab == a.label, lab == b.label
-    cols = np.arange(m.shape[1]) < m.shape[1]/2
-    return m & cols[None], m & ~cols[None]
-
 def mask_stats(m:np.ndarray, # 2-D bool lung mask
               ) -> dict:
     "Area fraction, patient left/right lung areas and ratio, components, holes, bounding box (relative) and tilt (degrees) of `m`"
@@ -83,7 +71,7 @@ def mask_stats(m:np.ndarray, # 2-D bool lung mask
     if not m.any(): return dict(area=0., n_comp=0, n_holes=0)
     n_comp = label(m, return_num=True)[1]
     n_holes = label(ndimage.binary_fill_holes(m) & ~m, return_num=True)[1]
-    r, l = lung_sides(m)
+    lab = lr_labels(m); r, l = lab == 1, lab == 2   # the left/right rule of `lungseg predict`
     rows, cols = np.nonzero(m)
     res = dict(area=m.mean(), right_area=r.mean(), left_area=l.mean(), lr_ratio=l.sum()/max(r.sum(), 1), n_comp=n_comp, n_holes=n_holes,
                top=rows.min()/h, bottom=(rows.max()+1)/h, left=cols.min()/w, right=(cols.max()+1)/w, tilt=np.nan)
