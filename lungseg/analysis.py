@@ -16,7 +16,7 @@ from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, b
 from .train import train, split_hash, write_model_card
 
 # %% auto #0
-__all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'METRICS', 'PP_CANDIDATE', 'QC_BAND',
+__all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',
            'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table', 'ece',
            'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'final_variant', 'choose_threshold',
            'decide_pipeline', 'write_pipeline', 'cross_source', 'record_test']
@@ -37,6 +37,7 @@ def add_groups(per:pd.DataFrame, # per-image metrics (`stem`, `tb`, `gt_frac`), 
     d['age_band'] = pd.cut(pd.to_numeric(d.age, errors='coerce'), AGE_BANDS, right=False, labels=list(AGE_LABELS))
     return d
 
+# %% ../nbs/14_error_analysis.ipynb #c383e3c1
 def breakdown(per:pd.DataFrame, # per-image metrics (`dice`, `hd95`, `assd`) with the grouping columns
               by, # column(s) to group by
               target:float=0.95, # Dice below which an image counts as a failure
@@ -66,9 +67,6 @@ def error_overlay(img:np.ndarray, # 2-D uint8 image
     return rgb.round().astype(np.uint8)
 
 # %% ../nbs/14_error_analysis.ipynb #8d32f95c
-VARIANTS = ('raw', 'pp', 'tta', 'tta_pp')
-METRICS = ('dice', 'iou', 'hd95', 'assd')
-
 def flip_disagreement(p:np.ndarray, # lung probability map
                       p_tta:np.ndarray, # the flip-TTA map (mean of `p` and the flipped image's map)
                       thresh:float=0.5, # lung threshold
@@ -78,11 +76,13 @@ def flip_disagreement(p:np.ndarray, # lung probability map
     lung = int((p_tta >= thresh).sum())
     return 1. if lung == 0 else float(((p >= thresh) ^ (p_flip >= thresh)).sum()/lung)
 
+# %% ../nbs/14_error_analysis.ipynb #17187502
 def _rel_counts(p, gt, n_bins):
     b = np.minimum((p.ravel()*n_bins).astype(np.int64), n_bins - 1)
     return (np.bincount(b, minlength=n_bins), np.bincount(b, weights=p.ravel().astype(np.float64), minlength=n_bins),
             np.bincount(b, weights=gt.ravel().astype(np.float64), minlength=n_bins))
 
+# %% ../nbs/14_error_analysis.ipynb #ffe39909
 def reliability_table(counts:np.ndarray, # (3, n_bins): pixels, sum of probabilities, lung pixels per bin
                      ) -> pd.DataFrame:
     "Per probability bin: its range, pixel count, mean predicted probability and observed lung frequency"
@@ -91,18 +91,23 @@ def reliability_table(counts:np.ndarray, # (3, n_bins): pixels, sum of probabili
         return pd.DataFrame(dict(lo=np.arange(k)/k, hi=np.arange(1, k + 1)/k, n=n.astype(np.int64),
                                  mean_p=np.where(n > 0, s/n, np.nan), observed=np.where(n > 0, pos/n, np.nan)))
 
+# %% ../nbs/14_error_analysis.ipynb #690dc336
 def ece(t:pd.DataFrame) -> float:
     "Expected calibration error of a `reliability_table`: pixel-weighted mean |mean_p - observed|"
     ok = t.n > 0
     return float((t.n[ok]*(t.mean_p[ok] - t.observed[ok]).abs()).sum()/t.n[ok].sum())
 
+# %% ../nbs/14_error_analysis.ipynb #29ae07fa
+VARIANTS = ('raw', 'pp', 'tta', 'tta_pp')
 PP_CANDIDATE = dict(min_ratio=0.1, max_hole=0.05, extra=0.05)   # the post-processing measured here (postprocess's defaults)
-QC_BAND = (0.2, 0.8)                                             # probabilities counted as uncertain by the QC score
 
 def variant_settings(meta:dict) -> dict:
     "Pipeline settings of the four variants raw, pp, tta, tta_pp for weights `meta`, from `UNDECIDED` (whatever their JSON says)"
     base = settings_of(dict(size=meta['size']))
     return {v: {**base, 'postprocess': PP_CANDIDATE if v.endswith('pp') else None, 'tta': v.startswith('tta')} for v in VARIANTS}
+
+# %% ../nbs/14_error_analysis.ipynb #d4b3a60e
+QC_BAND = (0.2, 0.8)                                             # probabilities counted as uncertain by the QC score
 
 def _variant_row(r, gt, p, pt, hw, vs, thresh):
     row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, gt_frac=float(gt.mean()),
@@ -112,6 +117,7 @@ def _variant_row(r, gt, p, pt, hw, vs, thresh):
         row |= {f'dice_{v}': dice_score(m, gt), f'iou_{v}': iou_score(m, gt), **{f'{k}_{v}': x for k, x in boundary_metrics(m, gt).items()}}
     return row
 
+# %% ../nbs/14_error_analysis.ipynb #f5fc984d
 def analyse_split(net, meta:dict, # pipeline network and its metadata, as from `load_net`
                   df:pd.DataFrame, # manifest
                   split:str='valid', # split to analyse, or 'all' masked rows
@@ -131,10 +137,14 @@ def analyse_split(net, meta:dict, # pipeline network and its metadata, as from `
             rows.append(_variant_row(r, gt, p, pt, hw, vs, vs['raw']['threshold']))
     return pd.DataFrame(rows), reliability_table(counts)
 
+# %% ../nbs/14_error_analysis.ipynb #fcd2f20c
+METRICS = ('dice', 'iou', 'hd95', 'assd')
+
 def variant(res:pd.DataFrame, v:str='raw') -> pd.DataFrame:
     "The per-image metrics of variant `v` of an `analyse_split` result, with plain column names (dice, iou, hd95, assd)"
     return res.drop(columns=[f'{m}_{w}' for m in METRICS for w in VARIANTS if w != v]).rename(columns={f'{m}_{v}': m for m in METRICS})
 
+# %% ../nbs/14_error_analysis.ipynb #5757277c
 def compare_variants(res:pd.DataFrame, # an `analyse_split` result
                      base:str='raw', # the variant the others are compared with
                      max_loss:float=0.01, # largest Dice loss of one image that a change may cause
