@@ -19,7 +19,7 @@ from .evaluate import evaluate_model
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
            'clean_history', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows', 'run_summary',
-           'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text',
+           'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text', 'init_text',
            'write_model_card']
 
 # %% ../nbs/12_train.ipynb #31fd215a
@@ -268,7 +268,7 @@ PRETRAINED = {  # network -> the pretrained weights it starts from, where they c
 }
 
 # %% ../nbs/12_train.ipynb #b47ac33c
-def _init_text(meta:dict) -> str:
+def init_text(meta:dict) -> str:
     "How the network of weights `meta` was initialised, in words"
     return f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
 
@@ -300,7 +300,7 @@ def _card_head(meta:dict) -> str:
 
 ## What it is
 A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {_init_text(meta)} to segment both lungs in frontal chest X-rays.
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {init_text(meta)} to segment both lungs in frontal chest X-rays.
 {pipeline_text(meta)}
 Classes: {', '.join(meta['classes'])}.
 

@@ -4,11 +4,11 @@
     python tools/build_docs.py site     # _proc/ by nbdev.serve.proc_nbs, then the static site in _site/
 
 `proc_nbs` runs nbdev's `FilterDefaults` processors, whose `exec_show_docs` executes the exported cells,
-the `show_doc` cells and the import cells (here: only cells that are *pure* imports) to render the API docs.
+the `show_doc` cells and the import cells (imports live in import cells only) to render the API docs.
 Every other cell keeps its stored outputs; myst-nb executes nothing.
 """
 from __future__ import annotations
-import ast, re, shutil, sys
+import re, shutil, sys
 from itertools import groupby
 from pathlib import Path
 
@@ -51,17 +51,10 @@ def readme():
     print('wrote README.md')
 
 
-# ---------------------------------------------------------------- nbdev's processing, two adjustments
+# ---------------------------------------------------------------- nbdev's processing, one adjustment
 def patch_nbdev():
-    "Run only pure import cells (not every cell with an import) and keep `show_doc` entries in source order"
+    "Keep `show_doc` entries in source order"
     import nbdev.processors as P, nbdev.serve
-    orig = P._do_eval
-    def _do_eval(cell):  # a cell mixing imports with other code (e.g. a test) is not run; nbdev's rule otherwise
-        t = cell.parsed_() or []
-        pure = bool(t) and all(isinstance(o, (ast.Import, ast.ImportFrom)) for o in t)
-        shown = cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'} or P._show_docs(t)
-        return bool(pure or shown) and orig(cell)
-    P._do_eval = _do_eval
     class sd_order(P.Processor):
         "`add_show_docs` inserts the entries of one exported cell in reverse order: put them back"
         def begin(self):
