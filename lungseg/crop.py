@@ -115,7 +115,7 @@ def crop_cmd(
     size:int=None, # resize each crop to this many px on its long side (default: the box at its own size)
     mask_outside:bool=False, # set everything outside the lungs, dilated by the margin, to black
     resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and options
-    model:str=None, # model: .onnx, or .pth/.json with the .onnx beside it; default: the shipped model
+    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the shipped model
     bs:int=8, # images predicted together
     quiet:bool=False, # no summary
 ) -> int:

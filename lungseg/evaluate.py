@@ -121,7 +121,7 @@ def format_summary(s:pd.DataFrame) -> str:
 def evaluate_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
     split:str='test', # split to evaluate: train, valid, test or all
-    model:str=None, # model: .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
+    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
     json:bool=False, # print the summary as JSON
     per_image:str=None, # also write per-image metrics to this CSV
     tta:bool=False, # average with a left/right flipped prediction

@@ -17,8 +17,8 @@ from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
            'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'run_pipeline',
-           'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'onnx_path', 'load_net', 'segment_many',
-           'segment']
+           'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path', 'load_net',
+           'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -188,9 +188,15 @@ class OnnxNet:
         self.name = self.sess.get_inputs()[0].name
     def __call__(self, x:np.ndarray) -> np.ndarray: return self.sess.run(None, {self.name: np.ascontiguousarray(x, np.float32)})[0]
 
+# %% ../nbs/01_pipeline.ipynb #af6faab8
+def shipped_models() -> list:
+    "Names of the models shipped in the package besides the default: `weights/<name>.onnx` with its JSON"
+    return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if f.name != WEIGHTS and meta_path(f).exists())
+
 # %% ../nbs/01_pipeline.ipynb #db587431
 def onnx_path(model=None) -> Path:
-    "The ONNX file of `model`: None (the shipped model), an .onnx file, or torch weights (.pth) or JSON with the .onnx beside them"
+    "The ONNX file of `model`: None (the shipped default), the name of a model shipped beside it (`shipped_models`), an .onnx file, or torch weights (.pth) or JSON with the .onnx beside them"
+    if model and str(model) in shipped_models(): return pkg_path()/'weights'/f'{model}.onnx'
     fn = Path(model or default_weights())
     return fn if fn.suffix == '.onnx' else fn.with_suffix('.onnx')
 

@@ -317,7 +317,7 @@ def _final_rows(outd, probs, files, journal:str=JOURNAL) -> list:
 def predict_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='predictions', # output folder for <stem>_mask.png, <stem>_overlay.png, <stem>_seg.dcm and predictions.csv
-    model:str=None, # model: .onnx, or .pth/.json with the .onnx beside it; default: the model shipped in the package
+    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the model shipped in the package
     overlay:bool=False, # also write <stem>_overlay.png, the mask drawn on the image (at most 1024 px)
     labels:str='lung', # mask values: 'lung' (0/255) or 'lr' (1 = the patient's right lung, 2 = the left)
     dicom_seg:bool=False, # also write <stem>_seg.dcm, a DICOM Segmentation (right and left lung), for each DICOM input

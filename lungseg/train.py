@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
-from .data import manifest, read_gray, read_mask, data_path
-from .pipeline import settings_of
+from .data import manifest, read_gray, read_mask, data_path, pkg_path
+from .pipeline import settings_of, shipped_models, load_meta
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
@@ -296,7 +296,7 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
     "The model card's 'What it is' and 'Data' sections for metadata `meta`"
-    return f"""# Model card: lungseg lung segmentation weights
+    return f"""# Model card: lungseg lung segmentation weights{(' — the named alternative `--model ' + meta['name'] + '`') if meta.get('name') else ''}
 
 ## What it is
 A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
@@ -323,6 +323,18 @@ Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f}
 
 """
 
+# %% ../nbs/12_train.ipynb #0035e44e
+def _card_alternatives() -> str:
+    "The model card's section on the named alternatives shipped beside the default model, from their JSON"
+    rows = []
+    for name in shipped_models():
+        m = load_meta(pkg_path()/'weights'/f'{name}.onnx'); t = {r['group']: r for r in m.get('test', [])}
+        res = (f"test Dice {t['overall']['dice']:.4f} (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f}); "
+               f"its own card: `MODEL_CARD_{name}.md`" if t else "not tested yet")
+        rows.append(f"- `--model {name}`: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX, {init_text(m)}; {res}.")
+    head = "## Named alternatives\nSlower, more accurate models shipped beside the default (which stays the fast one), chosen with `--model NAME`:\n"
+    return head + '\n'.join(rows) + '\n\n' if rows else ''
+
 # %% ../nbs/12_train.ipynb #bef8e7da
 def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
     "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
@@ -336,7 +348,7 @@ HD95 is in pixels.
 |---|---|---|---|---|
 {rows}
 
-""" + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
+""" + (_card_alternatives() if not meta.get('name') else '') + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
 """
     Path(dest).write_text(txt)
     return txt
