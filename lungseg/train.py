@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
-from .data import manifest, read_gray, read_mask, data_path, pkg_path
+from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
 from .pipeline import settings_of, shipped_models, load_meta
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
@@ -293,6 +293,14 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 
 """  # intended use, limits and licence: the same for every lungseg model
 
+# %% ../nbs/12_train.ipynb #d17d14ec
+def _rows_text(meta:dict) -> str:
+    "A sentence for the card when training weighted a source by repeating its rows (`repeat_rows`): then `n_train` counts rows, not images"
+    k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
+    if k == 1: return ''
+    return (f" Training repeated the Montgomery train images {k}× (a per-source weight), so it saw {meta['n_train']} rows drawn from the "
+            f"{int((load_split().split == 'train').sum())} train images; the split hash above is of those rows.")
+
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
     "The model card's 'What it is' and 'Data' sections for metadata `meta`"
@@ -300,7 +308,7 @@ def _card_head(meta:dict) -> str:
 
 ## What it is
 A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {init_text(meta)} to segment both lungs in frontal chest X-rays.
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {init_text(meta)}, to segment both lungs in frontal chest X-rays.
 {pipeline_text(meta)}
 Classes: {', '.join(meta['classes'])}.
 
@@ -308,7 +316,7 @@ Classes: {', '.join(meta['classes'])}.
 The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
 Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
 Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash']}`): {meta['n_train']} train, {meta['n_valid']} valid, and the
-test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
+test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.{_rows_text(meta)}
 
 """
 
