@@ -10,7 +10,7 @@
 3. A fresh virtual environment with only the wheel (and its declared dependencies from the registry): its size
    (target <= 600 MB), and `lungseg predict one.png` there: wall time (<= 1.5 s) and peak memory (<= 400 MB).
 """
-import argparse, os, resource, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from lungseg.data import manifest

@@ -9,7 +9,7 @@ Run it on an idle machine: it prints numbers, it is not a test.
 """
 import argparse, time
 from pathlib import Path
-import pandas as pd, torch
+import pandas as pd
 from lungseg.train import train, hardware, _secs
 
 p = argparse.ArgumentParser()

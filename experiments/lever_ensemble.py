@@ -13,6 +13,7 @@ import numpy as np, torch
 from lungseg.data import manifest
 from lungseg.model import load_model, torch_net
 from lungseg.evaluate import evaluate_model
+from lungseg.train import train_stages, total_train_seconds
 from lungseg.pipeline import UNDECIDED, default_weights
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=2)
@@ -26,8 +27,8 @@ def ensemble(x): return np.mean([n(x) for n in nets], axis=0)
 meta = dict(arch='+'.join(m['arch'] for _, m in members), size=members[0][1]['size'], members=[m['sha256'] for _, m in members],
             n_params=sum(m['n_params'] for _, m in members), size_bytes=sum(m['size_bytes'] for _, m in members),
             onnx_bytes=sum(m.get('onnx_bytes', 0) for _, m in members), n_train=members[0][1]['n_train'],
-            epochs=sum(s['epochs'] for _, m in members for s in [m, *([m['init']] if m.get('init') else [])]),
-            train_seconds_total=sum((s.get('train_seconds_total') or s.get('train_seconds') or 0) for _, m in members for s in [m, *([m['init']] if m.get('init') else [])]))
+            epochs=sum(s['epochs'] for _, m in members for s in train_stages(m)),
+            train_seconds_total=sum(total_train_seconds(m) for _, m in members))
 rec = Path('records/lever_ensemble'); rec.mkdir(parents=True, exist_ok=True)
 per = evaluate_model(ensemble, meta, df, 'valid', **UNDECIDED)
 per.round(6).to_csv(rec/'valid_per_image.csv', index=False)

@@ -8,11 +8,11 @@ paired bootstrap interval of the valid per-image Dice difference (weighted - con
 
 Writes runs/lever_mc/{control,mc3}/ (weights, JSON, history.csv) and copies the small records to records/lever_mc/.
 """
-import sys, json, shutil, argparse
+import json, shutil, argparse
 from pathlib import Path
-import pandas as pd, torch
+import torch
 from lungseg.data import manifest
-from lungseg.train import train
+from lungseg.train import train, repeat_rows
 from lungseg.pipeline import default_weights   # the shipped ONNX model; its torch weights (.pth) sit beside it
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=1)
@@ -22,8 +22,7 @@ torch.set_num_threads(a.threads)
 df, _ = manifest(a.data, check=False)
 init = Path('runs/lever_mc/init/lungseg.pth'); init.parent.mkdir(parents=True, exist_ok=True)
 for ext in ('.pth', '.json', '.onnx'): shutil.copy(default_weights().with_suffix(ext), init.with_suffix(ext))
-mc_train = df[(df.source == 'Montgomery') & (df.split == 'train')]
-variants = {'control': df, 'mc3': pd.concat([df, mc_train, mc_train], ignore_index=True)}
+variants = {'control': df, 'mc3': repeat_rows(df, 'Montgomery', 3)}
 for name, d in variants.items():
     out = Path('runs/lever_mc')/name
     if (out/'lungseg.json').exists(): print(name, 'done already'); continue

@@ -196,7 +196,8 @@ def shipped_models() -> list:
 # %% ../nbs/01_pipeline.ipynb #db587431
 def onnx_path(model=None) -> Path:
     "The ONNX file of `model`: None (the shipped default), the name of a model shipped beside it (`shipped_models`), an .onnx file, or torch weights (.pth) or JSON with the .onnx beside them"
-    if model and str(model) in shipped_models(): return pkg_path()/'weights'/f'{model}.onnx'
+    named = pkg_path()/'weights'/f'{model}.onnx'
+    if model and Path(model).name == str(model) and not Path(model).suffix and meta_path(named).exists(): return named   # a bare name
     fn = Path(model or default_weights())
     return fn if fn.suffix == '.onnx' else fn.with_suffix('.onnx')
 

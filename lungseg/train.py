@@ -20,7 +20,7 @@ from .evaluate import evaluate_model
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
            'clean_history', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows', 'run_summary',
            'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text', 'init_text',
-           'write_model_card']
+           'alternatives_text', 'write_model_card']
 
 # %% ../nbs/12_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -332,13 +332,13 @@ Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f}
 """
 
 # %% ../nbs/12_train.ipynb #0035e44e
-def _card_alternatives() -> str:
-    "The model card's section on the named alternatives shipped beside the default model, from their JSON"
+def alternatives_text() -> str:
+    "The model card's (and README's) section on the named alternatives shipped beside the default model, from their JSON"
     rows = []
     for name in shipped_models():
         m = load_meta(pkg_path()/'weights'/f'{name}.onnx'); t = {r['group']: r for r in m.get('test', [])}
-        res = (f"test Dice {t['overall']['dice']:.4f} (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f}); "
-               f"its own card: `MODEL_CARD_{name}.md`" if t else "not tested yet")
+        res = (f"test Dice {t['overall']['dice']:.4f} [{t['overall']['dice_lo']:.4f}, {t['overall']['dice_hi']:.4f}] (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f}); "
+               f"its own card: `lungseg/MODEL_CARD_{name}.md`" if t else "not tested yet")
         rows.append(f"- `--model {name}`: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX, {init_text(m)}; {res}.")
     head = "## Named alternatives\nSlower, more accurate models shipped beside the default (which stays the fast one), chosen with `--model NAME`:\n"
     return head + '\n'.join(rows) + '\n\n' if rows else ''
@@ -356,7 +356,7 @@ HD95 is in pixels.
 |---|---|---|---|---|
 {rows}
 
-""" + (_card_alternatives() if not meta.get('name') else '') + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
+""" + (alternatives_text() if not meta.get('name') else '') + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
 """
     Path(dest).write_text(txt)
     return txt
