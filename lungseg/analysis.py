@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
+from scipy import stats
 from .data import read_mask, atomic_write
 from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
 from .predict import outline
@@ -19,7 +20,7 @@ from .train import train, split_hash, write_model_card
 __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',
            'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table', 'ece',
            'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'final_variant', 'choose_threshold',
-           'decide_pipeline', 'write_pipeline', 'cross_source', 'record_test']
+           'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -199,6 +200,18 @@ def decide_pipeline(final:str, # the variant chosen by `final_variant`
                 qc=dict(band=list(QC_BAND), threshold=round(float(qc['threshold']), 4)) if np.isfinite(qc['threshold']) else None,
                 decided_by='the error-analysis notebook (nbs/14_error_analysis.ipynb), on the valid split',
                 onnx_sha256=meta['onnx_sha256'], evidence=evidence or {})
+
+# %% ../nbs/14_error_analysis.ipynb #72126b63
+def decide_from_valid(res:pd.DataFrame, # an `analyse_split` result on valid
+                      meta:dict, # metadata of the analysed model
+                     ) -> dict:
+    "`decide_pipeline` from one valid pass: the variant `final_variant` picks, the QC threshold `choose_threshold` picks on its score, and the evidence"
+    cmp = compare_variants(res); final = final_variant(cmp); qc_col = 'qc_tta' if final.startswith('tta') else 'qc'
+    q, dice = choose_threshold(res[qc_col], res[f'dice_{final}']), res[f'dice_{final}']
+    ev = lambda v, cols: cmp.loc[v, [f'd_{c}' for c in cols] + ['n_better', 'n_worse']].astype(float).round(4).to_dict()
+    return decide_pipeline(final, q, meta, evidence=dict(valid_n=len(res), qc={k: round(float(v), 4) for k, v in q.items()},
+        pp=ev('pp', ['dice', 'dice_lo', 'dice_hi', 'hd95', 'hd95_lo', 'hd95_hi']), tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),
+        qc_spearman=round(float(stats.spearmanr(res[qc_col], dice).statistic), 4)))
 
 # %% ../nbs/14_error_analysis.ipynb #39155448
 def write_pipeline(weights, decision:dict) -> dict:

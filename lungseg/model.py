@@ -17,8 +17,8 @@ from .pipeline import sha256, meta_path, load_meta, onnx_path
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
-           'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'LungProb', 'torch_net', 'export_onnx',
-           'add_onnx', 'save_model', 'load_model']
+           'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'soft_target', 'SoftCEDiceLoss',
+           'LungProb', 'torch_net', 'export_onnx', 'add_onnx', 'save_model', 'load_model']
 
 # %% ../nbs/11_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -107,6 +107,22 @@ class CEDiceLoss:
     def __call__(self, pred, targ): return self.ce(pred, targ) + self.dice_w*self.dice(pred, targ)
     def decodes(self, x): return x.argmax(dim=self.axis)
     def activation(self, x): return F.softmax(x, dim=self.axis)
+
+# %% ../nbs/11_model.ipynb #53da69ae
+def soft_target(targ, band:int=3):
+    "Lung target (N, H, W) of 0/1 blurred by a `band`×`band` box (odd `band`; 1 leaves it hard), as floats"
+    t = targ.as_subclass(torch.Tensor).float()[:, None]
+    return F.avg_pool2d(t, band, stride=1, padding=band//2, count_include_pad=False)[:, 0]
+
+# %% ../nbs/11_model.ipynb #03dcd2b3
+class SoftCEDiceLoss(CEDiceLoss):
+    "`CEDiceLoss` against `soft_target(targ, band)`: soft-label cross-entropy plus the soft Dice loss of both classes"
+    def __init__(self, band:int=3, dice_w:float=1., axis:int=1): super().__init__(dice_w, axis); self.band = band
+    def __call__(self, pred, targ):
+        y = soft_target(targ, self.band); t = torch.stack([1 - y, y], 1); p = pred.as_subclass(torch.Tensor)
+        ce = -(t*F.log_softmax(p, 1)).sum(1).mean()
+        q = F.softmax(p, 1); inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
+        return ce + self.dice_w*(1 - (2*inter + 1e-6)/(union + 1e-6)).mean()
 
 # %% ../nbs/11_model.ipynb #d262622c
 class LungProb(nn.Module):

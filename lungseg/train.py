@@ -13,7 +13,7 @@ from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PIL
     Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
 from .pipeline import settings_of, shipped_models, load_meta
-from .model import build_model, n_params, save_model, load_model, CEDiceLoss, torch_net, TORCH_WEIGHTS
+from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
 # %% auto #0
@@ -39,7 +39,7 @@ def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool=True, num_workers:
     return db.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device='cpu')
 
 # %% ../nbs/12_train.ipynb #0cc61c95
-LOSSES = {'ce': lambda: CrossEntropyLossFlat(axis=1), 'ce_dice': CEDiceLoss}
+LOSSES = {'ce': lambda: CrossEntropyLossFlat(axis=1), 'ce_dice': CEDiceLoss, 'ce_dice_soft': SoftCEDiceLoss}
 
 def seg_learner(dls, arch:str='plain8', size:int=256, loss:str='ce_dice', path='.', wd:float=1e-2) -> Learner:
     "A `Learner` for network `arch` with loss `loss` (a key of `LOSSES`), Dice and IoU metrics"
