@@ -110,9 +110,10 @@ class CEDiceLoss:
 
 # %% ../nbs/11_model.ipynb #53da69ae
 def soft_target(targ, band:int=3):
-    "Lung target (N, H, W) of 0/1 blurred by a `band`×`band` box (odd `band`; 1 leaves it hard), as floats"
-    t = targ.as_subclass(torch.Tensor).float()[:, None]
-    return F.avg_pool2d(t, band, stride=1, padding=band//2, count_include_pad=False)[:, 0]
+    "Lung target (N, H, W) of 0/1 blurred by a `band`×`band` box (odd `band`; 1 leaves it hard), as floats; a float target is soft already"
+    t = targ.as_subclass(torch.Tensor)
+    if t.is_floating_point(): return t
+    return F.avg_pool2d(t.float()[:, None], band, stride=1, padding=band//2, count_include_pad=False)[:, 0]
 
 # %% ../nbs/11_model.ipynb #03dcd2b3
 class SoftCEDiceLoss(CEDiceLoss):

@@ -10,17 +10,17 @@ import json, os, time, platform, hashlib, re, io, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
-    Learner, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
+    Learner, Callback, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
 from .pipeline import settings_of, shipped_models, load_meta
-from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, torch_net, TORCH_WEIGHTS
+from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
-           'clean_history', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows', 'run_summary',
-           'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text', 'init_text',
-           'alternatives_text', 'write_model_card']
+           'clean_history', 'Distill', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows',
+           'run_summary', 'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text',
+           'init_text', 'alternatives_text', 'write_model_card']
 
 # %% ../nbs/12_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -94,17 +94,34 @@ def _init_from(model, fn, arch:str) -> dict:
     return dict(weights=str(fn), sha256=m['sha256'], size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
                 train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
+# %% ../nbs/12_train.ipynb #10ecae65
+class Distill(Callback):
+    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` networks (distillation); validation keeps the labels"
+    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [LungProb(t).eval() for t in teachers], alpha
+    def after_pred(self):
+        if not self.training: return
+        with torch.no_grad(): p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
+        self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
+
+# %% ../nbs/12_train.ipynb #3cdf34e9
+def _distill(cfg:dict) -> tuple:
+    "The `Distill` callback and its record for the `teachers` of run config `cfg` (none without teachers)"
+    if not cfg.get('teachers'): return [], None
+    ms = [load_model(f) for f in cfg['teachers']]
+    return [Distill([m for m, _ in ms], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[dict(weights=f, arch=m['arch'], size=m['size'], sha256=m['sha256']) for f, (_, m) in zip(cfg['teachers'], ms)])
+
 # %% ../nbs/12_train.ipynb #b6c3e4ae
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
-          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None) -> dict:
-    "Train a lung segmentation model (from scratch, or from weights `init`); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    cfg_f = out/'config.json'
+          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None,
+          teachers:list=None, alpha:float=0.5) -> dict:
+    "Train a lung segmentation model (from scratch, or from weights `init`; distilled from `teachers` if given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
+    out = Path(out); out.mkdir(parents=True, exist_ok=True); cfg_f = out/'config.json'
     if resume:
         if not cfg_f.exists(): raise FileNotFoundError(f"{cfg_f}: nothing to resume (no config of an earlier run)")
         cfg = json.loads(cfg_f.read_text())
     else:
-        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None)
+        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None,
+                   teachers=[str(t) for t in teachers] if teachers else None, alpha=alpha)
     set_seed(cfg['seed'], reproducible=True)
     if df is None and cfg['data'] == 'dataframe': raise ValueError(f"{out}: this run was started from a DataFrame; pass the same `df` to resume it")
     if df is None: df, _ = manifest(data if not resume else cfg['data'], check=False)
@@ -122,7 +139,8 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
         for f in (out/'checkpoints').glob('epoch_*.pth'): f.unlink()
         if (out/'history.csv').exists(): (out/'history.csv').unlink()
         cfg_f.write_text(json.dumps(cfg, indent=2))
-    cbs = [CSVLogger(fname='history.csv', append=resume), SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')]
+    dcbs, drec = _distill(cfg)
+    cbs = [CSVLogger(fname='history.csv', append=resume), SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + dcbs
     if start < cfg['epochs']:
         if quiet:
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
@@ -136,7 +154,7 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
                 split_hash=split_hash(df), n_train=int((df.split == 'train').sum()), n_valid=int((df.split == 'valid').sum()),
                 hardware=hardware(), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
-    if init_rec: meta['init'] = init_rec
+    meta |= {k: v for k, v in dict(init=init_rec, distill=drec).items() if v}
     return save_model(learn.model, out/TORCH_WEIGHTS, meta)
 
 # %% ../nbs/12_train.ipynb #5a9a9998
