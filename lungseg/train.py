@@ -266,12 +266,13 @@ def total_train_seconds(meta:dict) -> float:
 
 # %% ../nbs/12_train.ipynb #b18dc4d5
 def schedule_text(meta:dict) -> str:
-    "The training schedule of weights with metadata `meta` in words, stage by stage"
-    st = train_stages(meta)
+    "The training schedule of weights with metadata `meta` in words, stage by stage, and the teachers of a distilled last stage"
+    st, d = train_stages(meta), meta.get('distill')
     one = lambda s, how='': f"{s['epochs']} epochs of `fit_one_cycle` at {s['size']} px{how} (max lr {s['lr']})"
-    if len(st) == 1: return one(st[0])
+    kd = (", distilled from " + ' + '.join(f"{t['arch']} at {t['size']} px" for t in d['teachers']) + f" (targets {d['alpha']} × label + {1 - d['alpha']:g} × their mean lung probability)") if d else ''
+    if len(st) == 1: return one(st[0]) + kd
     n = {2: 'two', 3: 'three'}.get(len(st), str(len(st)))
-    return f"{n} stages (progressive resizing): " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]])
+    return f"{n} stages (progressive resizing): " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]]) + kd
 
 # %% ../nbs/12_train.ipynb #646ea954
 def _hardware_text(meta):
