@@ -288,8 +288,10 @@ PRETRAINED = {  # network -> the pretrained weights it starts from, where they c
 
 # %% ../nbs/12_train.ipynb #b47ac33c
 def init_text(meta:dict) -> str:
-    "How the network of weights `meta` was initialised, in words"
-    return f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
+    "How the network of weights `meta` was initialised, in words, with the pretrained weights behind the teachers of a distilled model"
+    t = f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
+    pre = sorted({x['arch'] for x in (meta.get('distill') or {}).get('teachers', []) if x['arch'] in PRETRAINED})
+    return t + ''.join(f"; one of the teachers it was distilled from (`{a}`) was trained from {PRETRAINED[a]}" for a in pre)
 
 # %% ../nbs/12_train.ipynb #2659a10c
 CARD_USE = """## Intended use
