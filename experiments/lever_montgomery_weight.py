@@ -7,6 +7,8 @@ paired bootstrap interval of the valid per-image Dice difference (weighted - con
     python experiments/lever_montgomery_weight.py DATA_DIR [--threads 1]
 
 Writes runs/lever_mc/{control,mc3}/ (weights, JSON, history.csv) and copies the small records to records/lever_mc/.
+`init` is the model shipped when this ran (its SHA-256 is in records/lever_mc/init/lungseg.json); the script refuses
+another one, so after the default changed, restore those weights from git history into runs/lever_mc/init/ first.
 """
 import json, shutil, argparse
 from pathlib import Path
@@ -21,7 +23,10 @@ a = p.parse_args()
 torch.set_num_threads(a.threads)
 df, _ = manifest(a.data, check=False)
 init = Path('runs/lever_mc/init/lungseg.pth'); init.parent.mkdir(parents=True, exist_ok=True)
-for ext in ('.pth', '.json', '.onnx'): shutil.copy(default_weights().with_suffix(ext), init.with_suffix(ext))
+if not init.exists():
+    for ext in ('.pth', '.json', '.onnx'): shutil.copy(default_weights().with_suffix(ext), init.with_suffix(ext))
+want = json.loads(Path('records/lever_mc/init/lungseg.json').read_text())['sha256']
+if json.loads(init.with_suffix('.json').read_text())['sha256'] != want: raise SystemExit(f"{init}: not the weights this lever started from (sha256 {want[:12]})")
 variants = {'control': df, 'mc3': repeat_rows(df, 'Montgomery', 3)}
 for name, d in variants.items():
     out = Path('runs/lever_mc')/name
