@@ -272,7 +272,8 @@ def schedule_text(meta:dict) -> str:
     kd = (", distilled from " + ' + '.join(f"{t['arch']} at {t['size']} px" for t in d['teachers']) + f" (targets {d['alpha']} × label + {1 - d['alpha']:g} × their mean lung probability)") if d else ''
     if len(st) == 1: return one(st[0]) + kd
     n = {2: 'two', 3: 'three'}.get(len(st), str(len(st)))
-    return f"{n} stages (progressive resizing): " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]]) + kd
+    grow = all(a['size'] < b['size'] for a, b in zip(st, st[1:]))
+    return f"{n} stages{' (progressive resizing)' if grow else ''}: " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]]) + kd
 
 # %% ../nbs/12_train.ipynb #646ea954
 def _hardware_text(meta):
