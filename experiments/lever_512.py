@@ -11,14 +11,11 @@ above 0 and its ONNX graph fits 10 MB.
 
 Resumable (rerun the same command). Writes runs/lever_full/s512/ and the small records to records/lever_full/s512/.
 """
-import json, shutil, argparse
+import json, argparse
 from pathlib import Path
-import pandas as pd, torch
+import torch
 from lungseg.data import manifest
-from lungseg.train import train, repeat_rows
-from lungseg.model import load_model, torch_net
-from lungseg.evaluate import evaluate_model
-from lungseg.pipeline import UNDECIDED
+from lungseg.train import train, repeat_rows, record_run
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--epochs', type=int, default=3)
 p.add_argument('--lr', type=float, default=5e-4); p.add_argument('--loss', default='ce_dice')
@@ -33,10 +30,4 @@ if not (out/'lungseg.json').exists():
     meta['lever'] = dict(name='effl0s_mc3', montgomery_train_repeats=3, n_rows=len(d))
     (out/'lungseg.json').write_text(json.dumps(meta, indent=2, default=str))
     print('s512', json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
-rec.mkdir(parents=True, exist_ok=True)
-for f in ('lungseg.json', 'history.csv', 'config.json'): shutil.copy(out/f, rec/f)
-if not (out/'valid_per_image.csv').exists():
-    m, meta = load_model(out/'lungseg.pth')
-    evaluate_model(torch_net(m), meta, df, 'valid', **UNDECIDED).round(6).to_csv(out/'valid_per_image.csv', index=False)
-shutil.copy(out/'valid_per_image.csv', rec/'valid_per_image.csv')
-print('s512', f"valid per-image Dice {pd.read_csv(out/'valid_per_image.csv').dice.mean():.4f}")
+print('s512', f"valid per-image Dice {record_run(out, rec, df).dice.mean():.4f}")

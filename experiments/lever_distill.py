@@ -13,14 +13,11 @@ rule there (interval above 0 against the shipped model, same network so the same
 
 Resumable (rerun the same command). Writes runs/lever_distill/plain8/ and the small records to records/lever_distill/plain8/.
 """
-import json, shutil, argparse
+import json, argparse
 from pathlib import Path
-import pandas as pd, torch
+import torch
 from lungseg.data import manifest
-from lungseg.train import train
-from lungseg.model import load_model, torch_net
-from lungseg.evaluate import evaluate_model
-from lungseg.pipeline import UNDECIDED
+from lungseg.train import train, record_run
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--alpha', type=float, default=0.5)
 a = p.parse_args()
@@ -32,10 +29,4 @@ if not (out/'lungseg.json').exists():
     meta = train(df=df, out=out, arch='plain8', size=384, epochs=4, lr=5e-4, loss='ce_dice_soft', bs=8, quiet=True, init=init,
                  teachers=teachers, alpha=a.alpha, resume=(out/'config.json').exists())
     print('distill', json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
-rec.mkdir(parents=True, exist_ok=True)
-for f in ('lungseg.json', 'history.csv', 'config.json'): shutil.copy(out/f, rec/f)
-if not (out/'valid_per_image.csv').exists():
-    m, meta = load_model(out/'lungseg.pth')
-    evaluate_model(torch_net(m), meta, df, 'valid', **UNDECIDED).round(6).to_csv(out/'valid_per_image.csv', index=False)
-shutil.copy(out/'valid_per_image.csv', rec/'valid_per_image.csv')
-print('distill', f"valid per-image Dice {pd.read_csv(out/'valid_per_image.csv').dice.mean():.4f}")
+print('distill', f"valid per-image Dice {record_run(out, rec, df).dice.mean():.4f}")

@@ -12,14 +12,11 @@ rule is applied in nbs/13_train_experiments.ipynb.
 
 Resumable (rerun the same command). Writes runs/lever_full/{s256,s384}/ and the small records to records/lever_full/.
 """
-import json, shutil, argparse
+import json, argparse
 from pathlib import Path
-import pandas as pd, torch
+import torch
 from lungseg.data import manifest
-from lungseg.train import train, repeat_rows
-from lungseg.model import load_model, torch_net
-from lungseg.evaluate import evaluate_model
-from lungseg.pipeline import UNDECIDED
+from lungseg.train import train, repeat_rows, record_run
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--e256', type=int, default=12); p.add_argument('--e384', type=int, default=5)
@@ -38,12 +35,4 @@ for name, kw in stages:
         meta['lever'] = dict(name='effl0s_mc3', montgomery_train_repeats=3, n_rows=len(d))
         (out/'lungseg.json').write_text(json.dumps(meta, indent=2, default=str))
         print(name, json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
-    rec.mkdir(parents=True, exist_ok=True)
-    for f in ('lungseg.json', 'history.csv', 'config.json'): shutil.copy(out/f, rec/f)
-for name, _ in stages:   # each stage is a candidate (256 px is faster); the notebook compares them with the shipped model
-    out = root/name
-    if not (out/'valid_per_image.csv').exists():
-        m, meta = load_model(out/'lungseg.pth')
-        evaluate_model(torch_net(m), meta, df, 'valid', **UNDECIDED).round(6).to_csv(out/'valid_per_image.csv', index=False)
-    shutil.copy(out/'valid_per_image.csv', rec_root/name/'valid_per_image.csv')
-    print(name, f"valid per-image Dice {pd.read_csv(out/'valid_per_image.csv').dice.mean():.4f}")
+    print(name, f"valid per-image Dice {record_run(out, rec, df).dice.mean():.4f}")   # each stage is a candidate; the notebook compares them

@@ -19,8 +19,8 @@ from .evaluate import evaluate_model
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
            'clean_history', 'Distill', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows',
-           'run_summary', 'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds', 'schedule_text',
-           'init_text', 'alternatives_text', 'write_model_card']
+           'run_summary', 'record_run', 'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds',
+           'schedule_text', 'init_text', 'alternatives_text', 'write_model_card']
 
 # %% ../nbs/12_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -227,16 +227,23 @@ def run_summary(name:str, rec) -> dict:
                 valid_dice_pooled=round(meta['valid_dice'], 4), valid_dice=round(float(per.dice.mean()), 4),
                 valid_hd95=round(float(per.hd95[np.isfinite(per.hd95)].median()), 2), hardware=meta['hardware'])
 
+# %% ../nbs/12_train.ipynb #d2b05b43
+def record_run(out, rec, df:pd.DataFrame) -> pd.DataFrame:
+    "Copy the small record of the finished run in `out` to `rec`: JSON, history, config and its per-image valid metrics at 512 px (computed once); return those"
+    out, rec = Path(out), Path(rec); rec.mkdir(parents=True, exist_ok=True)
+    if not (out/'valid_per_image.csv').exists():
+        m, meta = load_model(out/TORCH_WEIGHTS)
+        evaluate_model(torch_net(m), meta, df, 'valid').round(6).to_csv(out/'valid_per_image.csv', index=False)
+    for f in ('lungseg.json', 'history.csv', 'config.json', 'valid_per_image.csv'): shutil.copyfile(out/f, rec/f)
+    return pd.read_csv(rec/'valid_per_image.csv')
+
 # %% ../nbs/12_train.ipynb #e3638153
 def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, size:int=128, epochs:int=5, bs:int=8, mc_repeats:int=1, **kw) -> dict:
     "Train configuration `name` in `root`/`name` unless `records`/`name` holds its record; return its summary (per-image valid Dice at 512 px)"
     out, rec = Path(root)/name, Path(records or root)/name
     if not (rec/'valid_per_image.csv').exists():
         train(df=repeat_rows(df, 'Montgomery', mc_repeats), out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
-        m, meta = load_model(out/TORCH_WEIGHTS)
-        per = evaluate_model(torch_net(m), meta, df, 'valid')
-        rec.mkdir(parents=True, exist_ok=True); per.round(6).to_csv(rec/'valid_per_image.csv', index=False)
-        for f in ('lungseg.json', 'history.csv'): shutil.copyfile(out/f, rec/f)
+        record_run(out, rec, df)
     return run_summary(name, rec)
 
 # %% ../nbs/12_train.ipynb #e06c3533
