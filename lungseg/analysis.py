@@ -207,7 +207,7 @@ def decide_from_valid(res:pd.DataFrame, # an `analyse_split` result on valid
                      ) -> dict:
     "`decide_pipeline` from one valid pass: the variant `final_variant` picks, the QC threshold `choose_threshold` picks on its score, and the evidence"
     cmp = compare_variants(res); final = final_variant(cmp); qc_col = 'qc_tta' if final.startswith('tta') else 'qc'
-    q, dice = choose_threshold(res[qc_col], res[f'dice_{final}']), res[f'dice_{final}']
+    dice = res[f'dice_{final}']; q = choose_threshold(res[qc_col], dice)
     ev = lambda v, cols: cmp.loc[v, [f'd_{c}' for c in cols] + ['n_better', 'n_worse']].astype(float).round(4).to_dict()
     return decide_pipeline(final, q, meta, evidence=dict(valid_n=len(res), qc={k: round(float(v), 4) for k, v in q.items()},
         pp=ev('pp', ['dice', 'dice_lo', 'dice_hi', 'hd95', 'hd95_lo', 'hd95_hi']), tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),

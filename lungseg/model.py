@@ -121,7 +121,7 @@ class SoftCEDiceLoss(CEDiceLoss):
     def __init__(self, band:int=3, dice_w:float=1., axis:int=1): super().__init__(dice_w, axis); self.band = band
     def __call__(self, pred, targ):
         y = soft_target(targ, self.band); t = torch.stack([1 - y, y], 1); p = pred.as_subclass(torch.Tensor)
-        ce = -(t*F.log_softmax(p, 1)).sum(1).mean()
+        ce = F.cross_entropy(p, t)   # probability targets
         q = F.softmax(p, 1); inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
         return ce + self.dice_w*(1 - (2*inter + 1e-6)/(union + 1e-6)).mean()
 
