@@ -16,7 +16,15 @@ adopted if the paired interval of its valid difference from that control lies ab
 if, in addition, the paired interval of its valid difference from the default it would replace (the plain distilled
 run, records/lever_distill/plain8) lies above 0.
 
-    python experiments/lever_distill.py DATA_DIR [--montgomery 3]
+With --more NAME (session 7): 4 further epochs of the same distillation (same teachers, lr, loss), starting from the
+finished run runs/lever_distill/NAME/ (with that run's Montgomery weight), written to runs/lever_distill/NAME_more/. The
+teacher (0.9644 on valid) is still ahead of the students (0.9625), and 4 more epochs on the labels alone did nothing
+(records/lever_mc/control against init), so this asks whether a longer distillation moves more of the gap. Its comparison
+is the run it continues. Decision rule, written before the run: adopted if the paired interval of its valid difference
+from the run it continues lies above 0; it replaces the default only if, in addition, that interval against the default
+lies above 0 (the same run when it continues the default).
+
+    python experiments/lever_distill.py DATA_DIR [--montgomery 3 | --more NAME]
 
 Resumable (rerun the same command). Writes runs/lever_distill/plain8[_mc3]/ and the small records to records/lever_distill/plain8[_mc3]/.
 """
@@ -28,12 +36,15 @@ from lungseg.train import train, record_run, repeat_rows
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--alpha', type=float, default=0.5)
 p.add_argument('--montgomery', type=int, default=1, help='times each Montgomery train row is seen per epoch')
+p.add_argument('--more', default=None, help='continue this finished run of runs/lever_distill/ for 4 more epochs')
 a = p.parse_args()
+if a.more: a.montgomery = json.loads((Path('runs/lever_distill')/a.more/'lungseg.json').read_text()).get('lever', {}).get('montgomery_train_repeats', 1)
 torch.set_num_threads(2)
 df, _ = manifest(a.data, check=False)
 d = repeat_rows(df, 'Montgomery', a.montgomery)
 init, teachers = Path('runs/lever_mc/init/lungseg.pth'), [Path('runs/lever_mc/init/lungseg.pth'), Path('runs/lever_full/s384/lungseg.pth')]
 name = 'plain8' + (f'_mc{a.montgomery}' if a.montgomery > 1 else '')
+if a.more: init, name = Path('runs/lever_distill')/a.more/'lungseg.pth', a.more + '_more'
 out, rec = Path('runs/lever_distill')/name, Path('records/lever_distill')/name
 if not (out/'lungseg.json').exists():
     meta = train(df=d, out=out, arch='plain8', size=384, epochs=4, lr=5e-4, loss='ce_dice_soft', bs=8, quiet=True, init=init,
