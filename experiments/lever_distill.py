@@ -31,12 +31,13 @@ Resumable (rerun the same command). Writes runs/lever_distill/plain8[_mc3]/ and 
 import json, argparse
 from pathlib import Path
 import torch
-from lungseg.data import manifest
+from lungseg.data import manifest, atomic_write
 from lungseg.train import train, record_run, repeat_rows
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--alpha', type=float, default=0.5)
-p.add_argument('--montgomery', type=int, default=1, help='times each Montgomery train row is seen per epoch')
-p.add_argument('--more', default=None, help='continue this finished run of runs/lever_distill/ for 4 more epochs')
+g = p.add_mutually_exclusive_group()   # a continuation keeps the Montgomery weight of the run it continues
+g.add_argument('--montgomery', type=int, default=1, help='times each Montgomery train row is seen per epoch')
+g.add_argument('--more', default=None, help='continue this finished run of runs/lever_distill/ for 4 more epochs')
 a = p.parse_args()
 if a.more: a.montgomery = json.loads((Path('runs/lever_distill')/a.more/'lungseg.json').read_text()).get('lever', {}).get('montgomery_train_repeats', 1)
 torch.set_num_threads(2)
@@ -50,6 +51,6 @@ if not (out/'lungseg.json').exists():
     meta = train(df=d, out=out, arch='plain8', size=384, epochs=4, lr=5e-4, loss='ce_dice_soft', bs=8, quiet=True, init=init,
                  teachers=teachers, alpha=a.alpha, resume=(out/'config.json').exists())
     meta['lever'] = dict(name=name, montgomery_train_repeats=a.montgomery, n_rows=len(d))
-    (out/'lungseg.json').write_text(json.dumps(meta, indent=2, default=str))
+    atomic_write(out/'lungseg.json', lambda t: t.write_text(json.dumps(meta, indent=2, default=str)))   # never a JSON without its lever
     print('distill', json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
 print('distill', f"valid per-image Dice {record_run(out, rec, df).dice.mean():.4f}")
