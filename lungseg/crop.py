@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
 from .data import atomic_write, read_mask
-from .pipeline import WORK_SIDE, load_image, load_net, settings_of, net_probs, finish, shrink, run_pipeline
+from .pipeline import WORK_SIDE, load_image, load_net, settings_of, net_probs, finish, shrink, run_pipeline, extent_model
 from .predict import find_inputs, output_stems, error_row, write_csv, run_key, Journal, finished_rows, _load_one, _net_batch, _final_rows
 
 # %% auto #0
@@ -116,11 +116,14 @@ def crop_cmd(
     mask_outside:bool=False, # set everything outside the lungs, dilated by the margin, to black
     resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and options
     model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the shipped model
+    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
     bs:int=8, # images predicted together
     quiet:bool=False, # no summary
 ) -> int:
     "Crop X-rays to their lungs (the mask of `lungseg predict` plus a margin); write <stem>_crop.png and crops.csv to OUT"
     outd = Path(out)
+    try: model = extent_model(extent, model)
+    except (ValueError, FileNotFoundError) as e: return _fail(str(e))
     plan = _plan(inputs, outd, model)
     if isinstance(plan, str): return _fail(plan)
     files, probs, outs, net, meta = plan

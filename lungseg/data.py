@@ -12,11 +12,12 @@ import numpy as np, pandas as pd
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'pkg_path',
-           'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading', 'scan_files',
-           'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'write_dicom', 'read_gray', 'read_mask',
-           'image_size', 'atomic_write', 'find_pairs', 'check_pairs', 'hash_split', 'make_split', 'load_split',
-           'assign_split', 'manifest', 'summarize', 'write_sample', 'manifest_cmd']
+__all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'CONVENTIONS_FILE',
+           'pkg_path', 'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading',
+           'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'write_dicom', 'read_gray',
+           'read_mask', 'image_size', 'atomic_write', 'find_pairs', 'check_pairs', 'hash_split', 'make_split',
+           'load_split', 'assign_split', 'load_conventions', 'assign_convention', 'manifest', 'summarize',
+           'write_sample', 'manifest_cmd']
 
 # %% ../nbs/00_data.ipynb #c488dea6
 def pkg_path() -> Path:
@@ -348,11 +349,25 @@ def assign_split(df:pd.DataFrame, split:pd.DataFrame=None) -> pd.Series:
     known = dict(zip(*(load_split() if split is None else split)[['stem','split']].values.T))
     return pd.Series([(known.get(s) or hash_split(s)) if m else '' for s, m in zip(df.stem, df.mask_path)], index=df.index, name='split')
 
+# %% ../nbs/00_data.ipynb #e27b9a87
+CONVENTIONS_FILE = 'conventions.csv'
+
+def load_conventions(fn=None) -> pd.DataFrame:
+    "The stored convention calls (stem, convention, outside share, ...); empty if there are none"
+    fn = Path(fn or pkg_path()/CONVENTIONS_FILE)
+    return pd.read_csv(fn, dtype={'stem': str}) if fn.exists() else pd.DataFrame(columns=['stem', 'convention'])
+
+# %% ../nbs/00_data.ipynb #67e1482a
+def assign_convention(df:pd.DataFrame, conv:pd.DataFrame=None) -> pd.Series:
+    "Convention ('visible' or 'anatomical') of each masked row of `df` from the stored calls; empty where there is none"
+    known = dict(zip(*(load_conventions() if conv is None else conv)[['stem','convention']].values.T))
+    return pd.Series([known.get(s, '') if m else '' for s, m in zip(df.stem, df.mask_path)], index=df.index, name='convention')
+
 # %% ../nbs/00_data.ipynb #f053b23a
 def manifest(path=None, check:bool=True, split:pd.DataFrame=None) -> tuple:
-    "Manifest with a `split` column, and the problems found (header scan, plus a full check if `check`)"
+    "Manifest with `split` and `convention` columns, and the problems found (header scan, plus a full check if `check`)"
     df, probs = find_pairs(path)
-    df['split'] = assign_split(df, split)
+    df['split'], df['convention'] = assign_split(df, split), assign_convention(df)
     if check: probs = pd.concat([probs, check_pairs(df)], ignore_index=True)
     return df, probs
 

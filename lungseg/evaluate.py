@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .data import manifest, read_mask
-from .pipeline import load_image, run_pipeline, settings_of, load_net, onnx_path
+from .data import manifest, read_mask, load_split
+from .pipeline import load_image, run_pipeline, settings_of, load_net, onnx_path, extent_model
 
 # %% auto #0
 __all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'score_mask',
-           'evaluate_model', 'bootstrap_ci', 'summarize_metrics', 'format_summary', 'evaluate_cmd']
+           'evaluate_model', 'bootstrap_ci', 'summarize_metrics', 'format_summary', 'default_split', 'evaluate_cmd']
 
 # %% ../nbs/02_evaluate.ipynb #cc662d3c
 def dice_score(pred:np.ndarray, gt:np.ndarray) -> float:
@@ -78,7 +78,7 @@ def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, 
         for r, res in zip(chunk.itertuples(), run_pipeline([load_image(p) for p in chunk.image_path], net, s, bs)):
             gt = read_mask(r.mask_path)
             if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
-            rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, height=gt.shape[0], width=gt.shape[1],
+            rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), height=gt.shape[0], width=gt.shape[1],
                              **score_mask(res.mask, gt), qc_score=res.qc_score))
     return pd.DataFrame(rows)
 
@@ -92,11 +92,14 @@ def bootstrap_ci(x, n:int=2000, seed:int=0, alpha:float=0.05) -> tuple:
     return float(x.mean()), float(np.quantile(ms, alpha/2)), float(np.quantile(ms, 1-alpha/2))
 
 # %% ../nbs/02_evaluate.ipynb #b5ff6321
+def _conv(d, c): return d[d.convention == c] if 'convention' in d else d.iloc[:0]
+
 GROUPS = {'overall': lambda d: d, 'Shenzhen': lambda d: d[d.source == 'Shenzhen'], 'Montgomery': lambda d: d[d.source == 'Montgomery'],
-          'TB': lambda d: d[d.tb == 1], 'normal': lambda d: d[d.tb == 0]}
+          'TB': lambda d: d[d.tb == 1], 'normal': lambda d: d[d.tb == 0],
+          'visible': lambda d: _conv(d, 'visible'), 'anatomical': lambda d: _conv(d, 'anatomical')}
 
 def summarize_metrics(per:pd.DataFrame, metrics=('dice','iou','hd95','assd'), n:int=2000, seed:int=0) -> pd.DataFrame:
-    "One row per group (overall, Shenzhen, Montgomery, TB, normal): n, and mean with 95 % bootstrap interval of each metric"
+    "One row per group (overall, Shenzhen, Montgomery, TB, normal, and each annotation convention): n, and mean with 95 % bootstrap interval of each metric"
     rows = []
     for g, f in GROUPS.items():
         d = f(per)
@@ -117,11 +120,19 @@ def format_summary(s:pd.DataFrame) -> str:
                      f"{r.hd95:6.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}]")
     return '\n'.join(lines)
 
+# %% ../nbs/02_evaluate.ipynb #f0403552
+def default_split(df:pd.DataFrame) -> tuple:
+    "The split `lungseg evaluate` scores on manifest `df`, and why: 'test' if its pairs are in the stored split (the training data), else 'all'"
+    known = set(load_split().stem)
+    n = int(df[df.mask_path != ''].stem.isin(known).sum())
+    return ('test', f'{n} of its pairs are in the stored split: its test share') if n else ('all', 'no pair is in the stored split: every pair')
+
 # %% ../nbs/02_evaluate.ipynb #d21642f8
 def evaluate_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
-    split:str='test', # split to evaluate: train, valid, test or all
+    split:str=None, # split to evaluate: train, valid, test or all (default: test on the training data, else every pair)
     model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
+    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
     json:bool=False, # print the summary as JSON
     per_image:str=None, # also write per-image metrics to this CSV
     tta:bool=False, # average with a left/right flipped prediction
@@ -132,11 +143,15 @@ def evaluate_cmd(
     over = dict(tta=True) if tta else {}
     if raw: over['postprocess'] = None
     try:
+        model = extent_model(extent, model)
         net, meta = load_net(model)
-        per = evaluate_model(net, meta, manifest(data, check=False)[0], split, **over)
+        df = manifest(data, check=False)[0]
+        split, why = default_split(df) if split is None else (split, 'as asked')
+        per = evaluate_model(net, meta, df, split, **over)
     except (FileNotFoundError, ValueError) as e: print(f"lungseg evaluate: {e}"); return 2
     if per_image: Path(per_image).parent.mkdir(parents=True, exist_ok=True); per.to_csv(per_image, index=False)
     s, name = summarize_metrics(per), onnx_path(model)
     if json: print(_json.dumps({'model': str(name), 'split': split, 'settings': settings_of(meta, **over), 'groups': s.reset_index().to_dict('records')}, indent=1))
-    else: print(f"model {name} ({meta['arch']}, {meta['size']} px), split {split}, settings {settings_of(meta, **over)}\n" + format_summary(s))
+    else: print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings_of(meta, **over)}\n"
+                f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s))
     return 0

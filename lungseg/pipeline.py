@@ -15,10 +15,10 @@ from scipy import ndimage
 from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
 
 # %% auto #0
-__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
+__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
            'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'run_pipeline',
-           'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path', 'load_net',
-           'segment_many', 'segment']
+           'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path',
+           'extent_model', 'load_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -201,6 +201,18 @@ def onnx_path(model=None) -> Path:
     fn = Path(model or default_weights())
     return fn if fn.suffix == '.onnx' else fn.with_suffix('.onnx')
 
+# %% ../nbs/01_pipeline.ipynb #f0cfac26
+EXTENTS = ('visible', 'anatomical')
+
+def extent_model(extent:str='visible', model=None):
+    "The model (as `onnx_path` takes it) that outlines lung `extent`: `model` itself for the visible field, else the shipped model whose JSON has that extent"
+    if extent not in EXTENTS: raise ValueError(f"unknown lung extent {extent!r}; choose one of {', '.join(EXTENTS)}")
+    if extent == 'visible': return model
+    if model is not None: raise ValueError(f"give either a model or extent {extent!r}, not both")
+    found = [m for m in shipped_models() if load_meta(pkg_path()/'weights'/f'{m}.onnx').get('extent') == extent]
+    if not found: raise FileNotFoundError(f"no shipped model outlines the {extent} lung (this build of lungseg has: {', '.join(shipped_models()) or 'the default only'})")
+    return found[0]
+
 # %% ../nbs/01_pipeline.ipynb #24ca69af
 @functools.lru_cache(maxsize=4)
 def _load_net(fn:str, threads:int, stamp:tuple) -> tuple:
@@ -216,12 +228,12 @@ def load_net(model=None, threads:int=0) -> tuple:
     return _load_net(str(fn.resolve()), threads, stamp)
 
 # %% ../nbs/01_pipeline.ipynb #1ce76d40
-def segment_many(srcs, model=None, bs:int=8, **overrides) -> list:
-    "Boolean lung masks of `srcs` (paths, PIL images or arrays), each at its own size, from `model`'s pipeline; `overrides` replace stored settings"
-    net, meta = model if isinstance(model, tuple) else load_net(model)
+def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:
+    "Boolean lung masks of `srcs` (paths, PIL images or arrays), each at its own size, from `model`'s pipeline (or the shipped model of lung `extent`); `overrides` replace stored settings"
+    net, meta = model if isinstance(model, tuple) else load_net(extent_model(extent, model))
     s, srcs = settings_of(meta, **overrides), list(srcs)
     return [r.mask for i in range(0, len(srcs), bs) for r in run_pipeline([load_image(x) for x in srcs[i:i+bs]], net, s, bs)]
 
-def segment(src, model=None, **overrides) -> np.ndarray:
-    "Boolean lung mask of `src` (path, PIL image or array) at its own size"
-    return segment_many([src], model, **overrides)[0]
+def segment(src, model=None, extent:str='visible', **overrides) -> np.ndarray:
+    "Boolean lung mask of `src` (path, PIL image or array) at its own size; `extent='anatomical'` includes the lung behind the heart and the diaphragm"
+    return segment_many([src], model, extent=extent, **overrides)[0]

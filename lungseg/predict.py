@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .data import READ_EXTS, is_dicom, read_gray, write_dicom, atomic_write
-from .pipeline import load_image, load_net, settings_of, net_probs, finish, onnx_path
+from .pipeline import load_image, load_net, settings_of, net_probs, finish, onnx_path, extent_model
 
 # %% auto #0
 __all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'SEG_SUFFIX', 'LUNG_SEGMENTS', 'JOURNAL', 'midline',
@@ -318,6 +318,7 @@ def predict_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='predictions', # output folder for <stem>_mask.png, <stem>_overlay.png, <stem>_seg.dcm and predictions.csv
     model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the model shipped in the package
+    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
     overlay:bool=False, # also write <stem>_overlay.png, the mask drawn on the image (at most 1024 px)
     labels:str='lung', # mask values: 'lung' (0/255) or 'lr' (1 = the patient's right lung, 2 = the left)
     dicom_seg:bool=False, # also write <stem>_seg.dcm, a DICOM Segmentation (right and left lung), for each DICOM input
@@ -332,6 +333,8 @@ def predict_cmd(
 ) -> int:
     "Segment the lungs in INPUT files and folders; write masks (PNG at the input's size), overlays, DICOM SEGs and predictions.csv to OUT"
     outd = Path(out)
+    try: model = extent_model(extent, model)
+    except (ValueError, FileNotFoundError) as e: return _fail(str(e))
     plan = _plan(inputs, outd, overlay, dicom_seg, labels, model)
     if isinstance(plan, str): return _fail(plan)
     files, probs, outs, net, meta = plan

@@ -7,7 +7,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1]/'lungseg'
 MODS = sorted(p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_'))
-TRAIN_SIDE = {'model', 'train', 'analysis', 'eda'}
+TRAIN_SIDE = {'model', 'train', 'analysis', 'eda', 'conventions'}
 
 
 def imports(mod) -> set:
