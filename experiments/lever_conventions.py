@@ -8,8 +8,9 @@ earlier 384 px continuation runs (records/lever_mc/control):
               validated on the valid rows called visible.
   control     the same 4 epochs from the same weights on every train row (both conventions), validated on all valid
               rows: it separates the effect of the labels from that of 4 more epochs.
-  anatomical  the train rows called anatomical only (Shenzhen), 16 epochs (about as many steps as 3 epochs of the full
-              train split), validated on the valid rows called anatomical. Its JSON says `extent: anatomical`.
+  anatomical  the train rows called anatomical only (Shenzhen), 16 epochs, validated on the valid rows called anatomical.
+              Its JSON says `extent: anatomical`. (With the 36 train masks called anatomical, 16 epochs are 576 image
+              presentations, about 1.2 epochs of the whole train split.)
 
 Decision rules, written before the runs (applied in nbs/13_train_experiments.ipynb, per-image Dice at 512 px of the
 network's own masks, threshold 0.5, as every lever there; paired bootstrap intervals of per-image differences):
