@@ -374,7 +374,8 @@ def alternatives_text() -> str:
         if (e := m.get('extent')) and e in t: res = f"test Dice on the {t[e]['n']} test masks of that convention {t[e]['dice']:.4f} [{t[e]['dice_lo']:.4f}, {t[e]['dice_hi']:.4f}]; its own card: `lungseg/MODEL_CARD_{name}.md`"
         how = f"`--extent {e}` (the {e} lung, behind the heart and the diaphragm dome too)" if e else f"`--model {name}`"
         rows.append(f"- {how}: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX, {init_text(m)}; {res}.")
-    head = "## Named alternatives\nModels shipped beside the default, which stays the fast one and outlines the visible lung field; chosen with `--model NAME` or `--extent anatomical`:\n"
+    ext = ' or `--extent anatomical`' if any('--extent' in r for r in rows) else ''
+    head = f"## Named alternatives\nModels shipped beside the default, which stays the fast one and outlines the visible lung field; chosen with `--model NAME`{ext}:\n"
     return head + '\n'.join(rows) + '\n\n' if rows else ''
 
 # %% ../nbs/12_train.ipynb #bef8e7da
