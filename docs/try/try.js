@@ -92,9 +92,9 @@ async function show(r, name) {
   $('lungseg-share').textContent = `${pct(r.lung_fraction)} of the image (right lung ${pct(r.right_lung_fraction)}, left lung ${pct(r.left_lung_fraction)})`;
   $('lungseg-qc').textContent = r.qc_score === null ? 'not set for this model' : `${r.qc_score.toFixed(4)}: ` +
     (r.qc_flag ? `flagged (above ${r.qc_threshold}): check this mask by eye` : `not flagged (threshold ${r.qc_threshold})`);
-  $('lungseg-time').textContent = `${s.total.toFixed(2)} s (network ${s.network.toFixed(2)} s), on ${r.threads} thread${r.threads > 1 ? 's' : ''}`;
+  $('lungseg-time').textContent = `${s.total.toFixed(2)} s (network ${s.network.toFixed(2)} s), on ${r.threads} thread${r.threads > 1 ? 's' : ''}; loading the model took ${r.load_seconds.toFixed(2)} s, once per visit`;
   window.lungsegResult = {name, width: r.w, height: r.h, lung_fraction: r.lung_fraction, right_lung_fraction: r.right_lung_fraction,
-                          left_lung_fraction: r.left_lung_fraction, qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s};
+                          left_lung_fraction: r.left_lung_fraction, qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s, load_seconds: r.load_seconds};
   $('lungseg-result').hidden = false;
 }
 

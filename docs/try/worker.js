@@ -122,8 +122,8 @@ function overlay(small, sh, sw, lab, h, w) {
 }
 
 async function segment(bytes, info) {
+  const {session, settings: s, threads, seconds: loadSeconds} = await ready;
   const t = {start: performance.now()};
-  const {session, settings: s, threads} = await ready;
   const {g, h, w} = await decode(bytes, info);
   t.decoded = performance.now();
   const small = shrink(g, h, w, WORK_SIDE);
@@ -145,18 +145,17 @@ async function segment(bytes, info) {
   const sec = (a, b) => (t[b] - t[a]) / 1000;
   return {h, w, sh: small.h, sw: small.w, png, rgba, lung_fraction: n / (h * w), right_lung_fraction: right / (h * w),
           left_lung_fraction: (n - right) / (h * w), qc_score: r.qc, qc_flag: r.flag, qc_threshold: s.qc ? s.qc.threshold : null,
-          threads, seconds: {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
+          threads, load_seconds: loadSeconds, seconds: {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
                              network: sec('input', 'net'), postprocess: sec('net', 'post'), outputs: sec('post', 'end')}};
 }
 
 self.onmessage = async ({data}) => {
   try {
     if (!ready) ready = load();
-    if (data.type === 'load') { const r = await ready; self.postMessage({type: 'loaded', threads: r.threads, seconds: r.seconds}); return; }
     const res = await segment(data.bytes, data.info);
     self.postMessage({type: 'result', id: data.id, ...res}, [res.rgba.buffer]);
   } catch (e) {
-    if (data.type === 'load') ready = null;  // let a later call try again
+    if (ready) ready.catch(() => { ready = null; });  // a failed load: the next image tries again
     self.postMessage({type: 'error', id: data.id, message: String(e && e.message || e)});
   }
 };
