@@ -3,7 +3,8 @@
 Builds the site (`tools/build_docs.py site`, as `make docs` does, without rewriting README.md), serves
 `_site/` on localhost and drives headless Chromium through the DevTools protocol: every page renders
 (title and body), shows no nbdev directive, every image on it loads, and every internal link answers
-200. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`, not by this test: under CI
+200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does;
+bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`, not by this test: under CI
 (`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
 """
 import base64, functools, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
@@ -46,7 +47,7 @@ def test_site_pages(site):
     "Expected pages exist: one per notebook (index = home), API reference, model card when present"
     got = set(pages(site))
     want = {re.sub(r'^\d+[a-z]?_', '', p.stem) + '.html' for p in NBS}
-    want |= {'api.html'} | ({'model_card.html'} if (ROOT/'lungseg'/'MODEL_CARD.md').exists() else set())
+    want |= {'api.html', 'try.html'} | ({'model_card.html'} if (ROOT/'lungseg'/'MODEL_CARD.md').exists() else set())
     assert want <= got, f'missing pages: {want - got}'
     api = (site/'api.html').read_text()
     assert 'manifest' in api and 'find_pairs' in api, 'API reference lacks the documented functions'
@@ -171,6 +172,14 @@ TRY_JS = r'''(() => {
 })()'''
 
 
+def full_shot(browser, path):
+    "A screenshot of the whole page (at most 5000 px of it) to `path`"
+    h = min(int(browser.eval('document.documentElement.scrollHeight')), 5000)
+    browser.send('Emulation.setDeviceMetricsOverride', width=1280, height=h, deviceScaleFactor=1, mobile=False)
+    Path(path).write_bytes(base64.b64decode(browser.send('Page.captureScreenshot', format='png')['data']))
+    browser.send('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
+
+
 def try_wait(browser, what, timeout=180):
     "The Try-it page's state once its run has ended (`done` or `error`)"
     end = time.time() + timeout
@@ -240,8 +249,7 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
         r = try_url(browser, f'{server}try.html?image=try/samples/{f.name}')
         p, d = compare_try(f.name, r, f); problems += p; diffs += [d] if d else []
         if r['result']: times.append(r['result'])
-    png = browser.send('Page.captureScreenshot', format='png')['data']
-    (shots/'try_sample.png').write_bytes(base64.b64decode(png))
+    full_shot(browser, shots/'try_sample.png')
     # the reader's own files, given to the file input: larger than 1024 px (reduced first), colour JPEG, 16-bit PNG
     a = np.asarray(Image.open(samples[0]))
     big = tmp_path/'big.png'; Image.fromarray(a).resize((1536, 1300), Image.BICUBIC).save(big)
@@ -281,8 +289,7 @@ def test_try_page_bad_input(site, server, browser, tmp_path):
     for f, msg in want.items():
         r = try_file(browser, server, f)
         if r['state'] != 'error' or msg not in r['text']: problems.append(f'{f.name}: {r["state"]} {r["text"]!r}, expected {msg!r}')
-    png = browser.send('Page.captureScreenshot', format='png')['data']
-    (site/'_screenshots'/'try_error.png').write_bytes(base64.b64decode(png))
+    full_shot(browser, site/'_screenshots'/'try_error.png')
     r = try_url(browser, f'{server}try.html?image=try/samples.json')   # the same through ?image=
     if r['state'] != 'error' or 'is not a PNG or JPEG image' not in r['text']: problems.append(f'?image=samples.json: {r["text"]!r}')
     r = try_url(browser, f'{server}try.html?image=https://example.org/x.png')

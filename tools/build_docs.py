@@ -6,6 +6,10 @@
 `proc_nbs` runs nbdev's `FilterDefaults` processors, whose `exec_show_docs` executes the exported cells,
 the `show_doc` cells and the import cells (imports live in import cells only) to render the API docs.
 Every other cell keeps its stored outputs; myst-nb executes nothing.
+
+The "Try it" page (docs/try/) segments a reader's X-ray in the browser. Its files go to `_site/try/`: the page's
+scripts, the shipped model and its JSON, the sample images and onnxruntime-web's WebAssembly build, which
+`npm pack` fetches from the npm registry at the version pinned in `ORT_WEB` (its integrity checked).
 """
 from __future__ import annotations
 import base64, hashlib, json, re, shutil, subprocess, sys, tarfile, tempfile

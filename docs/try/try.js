@@ -48,6 +48,7 @@ function check(b, name) {
   if (info.kind === 'dicom') throw new Error(`${name} is a DICOM file: this page reads PNG and JPEG only. Save the image as PNG, or run \`lungseg predict\`, which reads DICOM.`);
   if (!info.kind) throw new Error(`${name} is not a PNG or JPEG image: choose a chest X-ray saved as PNG or JPEG.`);
   if (!info.w || !info.h) throw new Error(`${name}: the ${info.kind.toUpperCase()} header gives no image size: the file is damaged.`);
+  info.name = name;
   if (info.w * info.h > MAX_PIXELS)
     throw new Error(`${name} is ${info.w} × ${info.h} pixels (${(info.w * info.h / 1e6).toFixed(0)} megapixels): this page reads images up to ${MAX_PIXELS / 1e6} megapixels. Reduce it first, or run \`lungseg predict\`.`);
   return info;

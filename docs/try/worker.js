@@ -43,7 +43,7 @@ async function gray16(bytes, info) {
   }
   const raw = new Uint8Array(await new Response(new Blob(parts).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
   const {w, h} = info, stride = 2 * w, v = new Uint16Array(w * h);
-  if (raw.length < h * (stride + 1)) throw new Error('the PNG file is truncated');
+  if (raw.length < h * (stride + 1)) throw new Error(`${info.name}: the PNG file is truncated.`);
   let prev = new Uint8Array(stride), cur = new Uint8Array(stride);
   for (let y = 0; y < h; y++) {
     const f = raw[y * (stride + 1)], row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
@@ -67,10 +67,13 @@ async function gray16(bytes, info) {
 
 // 8-bit grayscale of an image file's bytes, and its size
 async function decode(bytes, info) {
-  if (info.kind === 'png' && info.depth === 16 && info.color === 0 && !info.interlaced) return {g: await gray16(bytes, info), h: info.h, w: info.w};
+  if (info.kind === 'png' && info.depth === 16 && info.color === 0 && !info.interlaced) {
+    try { return {g: await gray16(bytes, info), h: info.h, w: info.w}; }
+    catch (e) { throw new Error(`${info.name}: cannot decode this 16-bit PNG file: it is damaged (${e.message}).`); }
+  }
   let bmp;
   try { bmp = await createImageBitmap(new Blob([bytes]), {colorSpaceConversion: 'none', premultiplyAlpha: 'none'}); }
-  catch (e) { throw new Error(`cannot decode this ${info.kind.toUpperCase()} file: it is damaged or not an image`); }
+  catch (e) { throw new Error(`${info.name}: cannot decode this ${info.kind.toUpperCase()} file: it is damaged or not an image.`); }
   const {width: w, height: h} = bmp, cv = new OffscreenCanvas(w, h), cx = cv.getContext('2d', {willReadFrequently: true});
   cx.drawImage(bmp, 0, 0); bmp.close();
   return {g: grayOfRGBA(cx.getImageData(0, 0, w, h).data, w * h), h, w};
