@@ -237,7 +237,7 @@ def compare_try(name, r, src):
 
 
 def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
-    "The Try-it page on every sample image (and a large PNG, an RGB JPEG, a 16-bit PNG) agrees with `segment`"
+    "The Try-it page on every sample image (and a large PNG, an RGB JPEG, a 16-bit PNG, three DICOMs) agrees with `segment`"
     import numpy as np
     from PIL import Image
     from lungseg.data import sample_path
@@ -256,7 +256,13 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
     jpg = tmp_path/'colour.jpg'; Image.fromarray(np.stack([a, a*0.9, a*0.8], -1).astype(np.uint8)).resize((700, 600)).save(jpg, quality=92)
     deep = tmp_path/'deep.png'; Image.fromarray((a.astype(np.uint16)*100 + 3000)).save(deep)
     assert Image.open(deep).mode.startswith('I;16')
-    for f in (big, jpg, deep):
+    from pydicom.uid import JPEGBaseline8Bit
+    from lungseg.data import write_dicom
+    big_dcm = tmp_path/'big.dcm'   # 2300 x 2100: block-averaged by 2 first
+    write_dicom(np.asarray(Image.fromarray(a).resize((2100, 2300), Image.BICUBIC)), big_dcm, bits=12, window=(1800, 3000))
+    mono1 = tmp_path/'mono1.dcm'; write_dicom(a, mono1, bits=16, mono1=True, slope=2., intercept=-1024.)
+    jdcm = tmp_path/'jpeg.dcm'; write_dicom(a, jdcm, syntax=JPEGBaseline8Bit)
+    for f in (big, jpg, deep, big_dcm, mono1, jdcm):
         r = try_file(browser, server, f)
         p, d = compare_try(f.name, r, f); problems += p; diffs += [d] if d else []
         if r['result']: times.append(r['result'])
@@ -276,7 +282,7 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
 
 
 def test_try_page_bad_input(site, server, browser, tmp_path):
-    "A non-image, a damaged PNG and a huge one get a clear message, and the page still works afterwards"
+    "A non-image, a damaged PNG, a huge one and a DICOM compressed as JPEG-LS get a clear message"
     import struct, zlib
     txt = tmp_path/'notes.txt'; txt.write_text('not an X-ray\n' * 20)
     ihdr = struct.pack('>IIBBBBB', 30000, 30000, 8, 0, 0, 0, 0)
@@ -284,14 +290,18 @@ def test_try_page_bad_input(site, server, browser, tmp_path):
     huge.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + ihdr + struct.pack('>I', zlib.crc32(b'IHDR' + ihdr)))
     bad = tmp_path/'damaged.png'
     bad.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + struct.pack('>IIBBBBB', 64, 64, 8, 0, 0, 0, 0) + b'\0' * 60)
-    want = {txt: 'is not a PNG or JPEG image', huge: 'megapixels', bad: 'cannot decode'}
+    import numpy as np
+    from pydicom.uid import JPEGLSLossless
+    from lungseg.data import write_dicom
+    jls = tmp_path/'jpegls.dcm'; write_dicom(np.full((64, 64), 100, np.uint8), jls, syntax=JPEGLSLossless)
+    want = {txt: 'is not a PNG, JPEG or DICOM image', huge: 'megapixels', bad: 'cannot decode', jls: 'JPEG-LS pixel data is not read here'}
     problems = []
     for f, msg in want.items():
         r = try_file(browser, server, f)
         if r['state'] != 'error' or msg not in r['text']: problems.append(f'{f.name}: {r["state"]} {r["text"]!r}, expected {msg!r}')
     full_shot(browser, site/'_screenshots'/'try_error.png')
     r = try_url(browser, f'{server}try.html?image=try/samples.json')   # the same through ?image=
-    if r['state'] != 'error' or 'is not a PNG or JPEG image' not in r['text']: problems.append(f'?image=samples.json: {r["text"]!r}')
+    if r['state'] != 'error' or 'is not a PNG, JPEG or DICOM image' not in r['text']: problems.append(f'?image=samples.json: {r["text"]!r}')
     r = try_url(browser, f'{server}try.html?image=https://example.org/x.png')
     if r['state'] != 'error' or 'this site only' not in r['text']: problems.append(f'?image= of another site: {r["text"]!r}')
     assert not problems, '\n'.join(problems)

@@ -1,6 +1,7 @@
 // The "Try it" page: the reader's chest X-ray segmented in their browser by lungseg's model (worker.js).
 // `?image=URL` (same site) runs on load. When a run ends, #lungseg-status reads `done` or the error message,
 // and #lungseg-mask is an <img> whose src is the mask, a PNG data URL at the input's size.
+import {isDicom} from './dicom.js';
 const MAX_BYTES = 64 * 2 ** 20;   // larger files are refused before they are read
 const MAX_PIXELS = 40e6;          // larger images are refused before they are decoded (about 6300 x 6300)
 const here = new URL('./', import.meta.url).href;
@@ -39,16 +40,16 @@ export function sniff(b, name) {
     }
     return {kind: 'jpeg', h: 0, w: 0};
   }
-  if ((b.length > 132 && String.fromCharCode(...b.subarray(128, 132)) === 'DICM') || /\.(dcm|dicom)$/i.test(name)) return {kind: 'dicom'};
+  if (isDicom(b) || /\.(dcm|dicom)$/i.test(name)) return {kind: 'dicom'};
   return {kind: null};
 }
 
 function check(b, name) {
   const info = sniff(b, name);
-  if (info.kind === 'dicom') throw new Error(`${name} is a DICOM file: this page reads PNG and JPEG only. Save the image as PNG, or run \`lungseg predict\`, which reads DICOM.`);
-  if (!info.kind) throw new Error(`${name} is not a PNG or JPEG image: choose a chest X-ray saved as PNG or JPEG.`);
+  info.name = name; info.maxPixels = MAX_PIXELS;
+  if (info.kind === 'dicom') return info;   // its size is checked by the worker, once the header is read
+  if (!info.kind) throw new Error(`${name} is not a PNG, JPEG or DICOM image: choose a chest X-ray saved in one of these formats.`);
   if (!info.w || !info.h) throw new Error(`${name}: the ${info.kind.toUpperCase()} header gives no image size: the file is damaged.`);
-  info.name = name;
   if (info.w * info.h > MAX_PIXELS)
     throw new Error(`${name} is ${info.w} × ${info.h} pixels (${(info.w * info.h / 1e6).toFixed(0)} megapixels): this page reads images up to ${MAX_PIXELS / 1e6} megapixels. Reduce it first, or run \`lungseg predict\`.`);
   return info;
@@ -62,7 +63,7 @@ async function run(getBytes, name) {
     const bytes = await getBytes();
     const info = check(bytes, name);
     if (!worker) startWorker();
-    setStatus(`segmenting ${name} (${info.w} × ${info.h})…`, 'running');
+    setStatus(`segmenting ${name}${info.w ? ` (${info.w} × ${info.h})` : ''}…`, 'running');
     const res = await new Promise((resolve, reject) => {
       busy = d => d.type === 'result' ? resolve(d) : d.type === 'error' ? reject(new Error(d.message)) : null;
       worker.postMessage({type: 'segment', id, bytes, info}, [bytes.buffer]);

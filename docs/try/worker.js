@@ -2,6 +2,7 @@
 // lungseg's pre- and post-processing (pipeline.js), all off the page's main thread. Nothing leaves the browser.
 import * as ort from './ort/ort.wasm.min.mjs';
 import {shrink, toInput, settingsOf, finish, lrLabels, grayOfRGBA, WORK_SIDE} from './pipeline.js';
+import {readDicom} from './dicom.js';
 
 const here = new URL('./', import.meta.url).href;
 let ready = null;  // a promise of {session, meta, settings, threads, seconds}
@@ -65,10 +66,11 @@ async function gray16(bytes, info) {
   return g;
 }
 
-// 8-bit grayscale of an image file's bytes, and its size
+// 8-bit grayscale of an image file's bytes (g, gh x gw: a DICOM's may be block-averaged) and the image's size (h x w)
 async function decode(bytes, info) {
+  if (info.kind === 'dicom') return readDicom(bytes, WORK_SIDE, info.maxPixels, info.name);
   if (info.kind === 'png' && info.depth === 16 && info.color === 0 && !info.interlaced) {
-    try { return {g: await gray16(bytes, info), h: info.h, w: info.w}; }
+    try { return {g: await gray16(bytes, info), gh: info.h, gw: info.w, h: info.h, w: info.w}; }
     catch (e) { throw new Error(`${info.name}: cannot decode this 16-bit PNG file: it is damaged (${e.message}).`); }
   }
   let bmp;
@@ -76,7 +78,7 @@ async function decode(bytes, info) {
   catch (e) { throw new Error(`${info.name}: cannot decode this ${info.kind.toUpperCase()} file: it is damaged or not an image.`); }
   const {width: w, height: h} = bmp, cv = new OffscreenCanvas(w, h), cx = cv.getContext('2d', {willReadFrequently: true});
   cx.drawImage(bmp, 0, 0); bmp.close();
-  return {g: grayOfRGBA(cx.getImageData(0, 0, w, h).data, w * h), h, w};
+  return {g: grayOfRGBA(cx.getImageData(0, 0, w, h).data, w * h), gh: h, gw: w, h, w};
 }
 
 // A grayscale 8-bit PNG of `a` (h x w), like the masks `lungseg predict` writes
@@ -127,9 +129,9 @@ function overlay(small, sh, sw, lab, h, w) {
 async function segment(bytes, info) {
   const {session, settings: s, threads, seconds: loadSeconds} = await ready;
   const t = {start: performance.now()};
-  const {g, h, w} = await decode(bytes, info);
+  const {g, gh, gw, h, w} = await decode(bytes, info);
   t.decoded = performance.now();
-  const small = shrink(g, h, w, WORK_SIDE);
+  const small = shrink(g, gh, gw, WORK_SIDE);
   const x = toInput(small.a, small.h, small.w, s.size);
   t.input = performance.now();
   const out = await session.run({[session.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, s.size, s.size])});
