@@ -168,7 +168,7 @@ def site():
     nbs = sorted(PROC.glob('*.ipynb'), key=lambda p: (p.stem != 'index', p.name))
     pages, doc_url, api = [page_name(p) for p in nbs], str(get_config().doc_url).rstrip('/') + '/', []
     for p, name in zip(nbs, pages):
-        title, sds = to_myst(p, doc_url, pages)
+        title, sds = to_myst(p, doc_url, [*pages, 'try'])  # links to the Try-it page made relative too
         if sds: api += [f'## {title}', '', f'Explained in [{title}]({name}.html).', '', *sds, '']
         print(f'processed {p.name} -> {name}')
     (DOCS/'api.md').write_text('# API reference\n\nEvery function and class the notebooks export, as documented '
