@@ -67,7 +67,7 @@ class CDP:
     "The least of the Chrome DevTools protocol: one page target over a websocket"
     def __init__(self, ws_url):
         import websocket
-        self.ws, self.i = websocket.create_connection(ws_url, timeout=60, suppress_origin=True), 0
+        self.ws, self.i = websocket.create_connection(ws_url, timeout=180, suppress_origin=True), 0
     def send(self, method, **params):
         self.i += 1; i = self.i
         self.ws.send(json.dumps(dict(id=i, method=method, params=params)))

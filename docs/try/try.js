@@ -65,7 +65,7 @@ async function run(getBytes, name) {
     if (!worker) startWorker();
     setStatus(`segmenting ${name}${info.w ? ` (${info.w} × ${info.h})` : ''}…`, 'running');
     const res = await new Promise((resolve, reject) => {
-      busy = d => d.type === 'result' ? resolve(d) : d.type === 'error' ? reject(new Error(d.message)) : null;
+      busy = d => d.id !== id ? null : d.type === 'result' ? resolve(d) : d.type === 'error' ? reject(new Error(d.message)) : null;
       worker.postMessage({type: 'segment', id, bytes, info}, [bytes.buffer]);
     });
     if (id !== runId) return;   // a later run has started
@@ -101,15 +101,17 @@ async function show(r, name) {
 }
 
 function fromFile(f) {
-  if (f.size > MAX_BYTES) { fail(`${f.name} is ${(f.size / 2 ** 20).toFixed(0)} MB: this page reads files up to ${MAX_BYTES / 2 ** 20} MB.`); return; }
-  if (f.size === 0) { fail(`${f.name} is empty.`); return; }
-  run(async () => new Uint8Array(await f.arrayBuffer()), f.name);
+  run(async () => {
+    if (f.size > MAX_BYTES) throw new Error(`${f.name} is ${(f.size / 2 ** 20).toFixed(0)} MB: this page reads files up to ${MAX_BYTES / 2 ** 20} MB.`);
+    if (f.size === 0) throw new Error(`${f.name} is empty.`);
+    return new Uint8Array(await f.arrayBuffer());
+  }, f.name);
 }
 
 function fromURL(u) {
   const url = new URL(u, location.href), name = decodeURIComponent(url.pathname.split('/').pop() || 'image');
-  if (url.origin !== location.origin) { fail(`?image= takes an image on this site only (${url.origin} is another site): drop the file on the page instead.`); return; }
   run(async () => {
+    if (url.origin !== location.origin) throw new Error(`?image= takes an image on this site only (${url.origin} is another site): drop the file on the page instead.`);
     const r = await fetch(url);
     if (!r.ok) throw new Error(`cannot fetch ${url.pathname}: HTTP ${r.status}`);
     const n = Number(r.headers.get('content-length') || 0);
