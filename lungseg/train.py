@@ -1,4 +1,4 @@
-"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, a checkpoint every epoch, resume) on a GPU, the CPU or several processes, `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
+"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
 
 Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
@@ -190,17 +190,15 @@ def _distill(cfg:dict) -> tuple:
     return [Distill([m for m, _ in ms], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[dict(weights=f, arch=m['arch'], size=m['size'], sha256=m['sha256']) for f, (_, m) in zip(cfg['teachers'], ms)])
 
 # %% ../nbs/12_train.ipynb #82852120
-def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev) -> str:
-    "Train `learn` from epoch `start` to the end of `cfg`'s schedule in every process (bs/N images each; the first one logs); return the precision"
+def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev):
+    "Train `learn` from epoch `start` to the end of `cfg`'s schedule in every process (bs/N images each; the first one logs)"
     n = max(1, num_distrib())
     if n > 1: learn.dls = seg_dls(df, cfg['size'], cfg['bs']//n, aug=cfg['aug'], seed=cfg['seed'], device=dev)
-    mode = mixed_precision(learn, dev)
     cbs = ([] if rank_distrib() else [CSVLogger(fname='history.csv', append=resume)]) + [SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + cbs
-    if start >= cfg['epochs']: return mode
+    if start >= cfg['epochs']: return
     with distributed(learn, sync_bn=pick_device(dev).type == 'cuda', cpu=pick_device(dev).type == 'cpu'):
         with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
             learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
-    return mode
 
 # %% ../nbs/12_train.ipynb #1f8b305f
 def _save_run(learn:Learner, cfg:dict, df:pd.DataFrame, out:Path, dev, wall:float, extra:dict) -> dict:
@@ -237,6 +235,7 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     if df is None: df, _ = manifest(data if not resume else cfg['data'], check=False)
     learn = seg_learner(seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'], device=dev), cfg['arch'], cfg['size'], cfg['loss'], path=out)
     init_rec = _init_from(learn.model, cfg['init'], cfg['arch']) if cfg.get('init') else None
+    mode = mixed_precision(learn, dev)   # lr_find runs in the precision of training
     t0, start = time.time(), 0
     if resume:
         last, f = _last_ckpt(out)
@@ -249,15 +248,16 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
         if (out/'history.csv').exists(): (out/'history.csv').unlink()
         cfg_f.write_text(json.dumps(cfg, indent=2))
     dcbs, drec = _distill(cfg)
-    mode = _fit(learn, df, cfg, start, resume, quiet, dcbs, dev)
+    _fit(learn, df, cfg, start, resume, quiet, dcbs, dev)
     meta = _save_run(learn, cfg, df, out, dev, time.time() - t0, dict(precision=mode, processes=n if n > 1 else None, init=init_rec, distill=drec))
     distrib_barrier()
     return meta
 
-# %% ../nbs/12_train.ipynb #a2fefa58
+# %% ../nbs/12_train.ipynb #0c055be2
 def _free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
+# %% ../nbs/12_train.ipynb #a2fefa58
 def launch_cmd(n:int, args:dict) -> list:
     "The `accelerate launch` command that runs `lungseg train` with `args` (`train_cmd`'s) in `n` processes on this machine"
     a = [str(args['data'])] if args.get('data') else []
