@@ -1,4 +1,4 @@
-"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, a checkpoint every epoch, resume), `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
+"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
 
 Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
@@ -6,21 +6,37 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, time, platform, hashlib, re, io, shutil
+import json, os, sys, time, platform, hashlib, re, io, shutil, socket, subprocess
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
-    Learner, Callback, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
+    Learner, Callback, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
+from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
+from fastai.distributed import DistributedDL, DistributedTrainer
+from fastcore.imports import in_ipython
+from accelerate import PartialState
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
 from .pipeline import settings_of, shipped_models, load_meta
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
 # %% auto #0
-__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'seg_dls', 'seg_learner', 'hardware', 'split_hash',
-           'clean_history', 'Distill', 'train', 'train_cmd', 'weights_bytes', 'measure_speed', 'repeat_rows',
-           'run_summary', 'record_run', 'run_experiment', 'pipeline_text', 'train_stages', 'total_train_seconds',
-           'schedule_text', 'init_text', 'alternatives_text', 'write_model_card']
+__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner',
+           'mixed_precision', 'AnyBackendDL', 'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash',
+           'clean_history', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes', 'measure_speed',
+           'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text', 'train_stages',
+           'total_train_seconds', 'schedule_text', 'init_text', 'alternatives_text', 'write_model_card']
+
+# %% ../nbs/12_train.ipynb #4fa1d582
+def pick_device(device:str=None) -> torch.device:
+    "The device to train on: `device` if given, else CUDA when present, then Apple MPS, else the CPU; a CUDA device without index is this process's GPU"
+    if device: d = torch.device(device)
+    elif torch.cuda.is_available(): d = torch.device('cuda')
+    elif torch.backends.mps.is_available(): d = torch.device('mps')
+    else: d = torch.device('cpu')
+    return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if d.type == 'cuda' and d.index is None else d
 
 # %% ../nbs/12_train.ipynb #31fd215a
 CODES = ['background', 'lung']
@@ -28,33 +44,94 @@ CODES = ['background', 'lung']
 def _x(r): return PILImageBW.create(read_gray(r['image_path']))
 def _y(r): return PILMask.create(read_mask(r['mask_path']).astype(np.uint8))
 
-def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool=True, num_workers:int=0, seed:int=42):
-    "fastai `DataLoaders` over the train and valid rows of manifest `df` (with `split`)"
+def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool=True, num_workers:int=None, seed:int=42, device:str=None):
+    "fastai `DataLoaders` over the train and valid rows of manifest `df` (with `split`), on `pick_device(device)`; with worker processes on CUDA by default"
     d = df[df.split.isin(['train','valid'])].reset_index(drop=True).assign(is_valid=lambda x: x.split == 'valid')
     if not (d.split == 'train').any() or not (d.split == 'valid').any(): raise ValueError("the manifest needs both train and valid rows")
+    dev = pick_device(device); cuda = dev.type == 'cuda'
+    if num_workers is None: num_workers = min(8, (os.cpu_count() or 1)//int(os.environ.get('LOCAL_WORLD_SIZE', 1)) or 1) if cuda else 0
     tfms = aug_transforms(do_flip=False, max_rotate=10., min_zoom=0.9, max_zoom=1.1, max_lighting=0.2, max_warp=0., p_affine=0.75,
                           p_lighting=0.75, pad_mode=PadMode.Zeros) if aug else []
     db = DataBlock(blocks=(ImageBlock(PILImageBW), MaskBlock(CODES)), get_x=_x, get_y=_y, splitter=ColSplitter('is_valid'),
                    item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=tfms)
-    return db.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device='cpu')
+    return db.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device=dev, pin_memory=cuda)
+
+# %% ../nbs/12_train.ipynb #702162ce
+class Gathered(Metric):
+    "fastai metric `m` over the batches of every process (`learn.to_detach` gathers them), so that it scores the whole valid set"
+    def __init__(self, m:Metric): self.m = m
+    def reset(self): self.m.reset()
+    def accumulate(self, learn):
+        pred, y = learn.to_detach((learn.pred.as_subclass(torch.Tensor), learn.y.as_subclass(torch.Tensor)), cpu=False)
+        self.m.accumulate(SimpleNamespace(pred=pred, y=y))
+    @property
+    def value(self): return self.m.value
+    @property
+    def name(self): return self.m.name
 
 # %% ../nbs/12_train.ipynb #0cc61c95
 LOSSES = {'ce': lambda: CrossEntropyLossFlat(axis=1), 'ce_dice': CEDiceLoss, 'ce_dice_soft': SoftCEDiceLoss}
 
 def seg_learner(dls, arch:str='plain8', size:int=256, loss:str='ce_dice', path='.', wd:float=1e-2) -> Learner:
-    "A `Learner` for network `arch` with loss `loss` (a key of `LOSSES`), Dice and IoU metrics"
+    "A `Learner` for network `arch` with loss `loss` (a key of `LOSSES`), Dice and IoU metrics over every process's batches"
     if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
-    return Learner(dls, build_model(arch, size), loss_func=LOSSES[loss](), metrics=[Dice(), JaccardCoeff()],
+    return Learner(dls, build_model(arch, size), loss_func=LOSSES[loss](), metrics=[Gathered(Dice()), Gathered(JaccardCoeff())],
                    path=path, model_dir='checkpoints', wd=wd)
 
+# %% ../nbs/12_train.ipynb #418c6610
+def mixed_precision(learn:Learner, dev) -> str:
+    "Put `learn` in mixed precision on CUDA device `dev` (bf16 where the GPU computes it natively, else fp16); return the precision it trains in"
+    if torch.device(dev).type != 'cuda': return 'fp32'
+    if torch.cuda.is_bf16_supported(including_emulation=False): learn.to_bf16(); return 'bf16'
+    learn.to_fp16(); return 'fp16'
+
+# %% ../nbs/12_train.ipynb #e19b1511
+class AnyBackendDL(DistributedDL):
+    "fastai's `DistributedDL`, broadcasting its indices on the device of the process group's backend (CUDA for NCCL, else the CPU) instead of always on CUDA"
+    def _broadcast(self, t, rank):
+        t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+        torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+
+# %% ../nbs/12_train.ipynb #4b87e6d7
+class AnyBackendTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (Accelerate, `DistributedDataParallel`, optional `SyncBatchNorm`) with `AnyBackendDL`"
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else AnyBackendDL(dl, device=self.learn.model.device)
+
+# %% ../nbs/12_train.ipynb #7437bd21
+@contextmanager
+def distributed(learn:Learner, sync_bn:bool=True, cpu:bool=False):
+    "fastai's `Learner.distrib_ctx` with `AnyBackendTrainer`: train `learn` in every process of a distributed run (CPU processes if `cpu`); nothing in one process"
+    if num_distrib() <= 1: yield learn; return
+    learn.add_cb(AnyBackendTrainer(sync_bn, cpu=cpu, mixed_precision='no'))
+    if rank_distrib(): learn.remove_cb(ProgressCallback)
+    try: yield learn
+    finally: learn.detach_distributed()
+
+# %% ../nbs/12_train.ipynb #f264954a
+def _join(dev) -> int:
+    "Join the process group of a distributed run (Accelerate's `PartialState`, gloo for CPU processes); return the number of processes, 1 outside one"
+    if num_distrib() > 1: PartialState(cpu=torch.device(dev).type == 'cpu')
+    return max(1, num_distrib())
+
+# %% ../nbs/12_train.ipynb #76d2496d
+def _find_lr(learn:Learner) -> float:
+    "`lr_find`'s valley, found by the first process alone and sent to the others"
+    lr = [None if rank_distrib() else float(learn.lr_find(show_plot=False).valley)]
+    if num_distrib() > 1: torch.distributed.broadcast_object_list(lr, src=0)
+    return lr[0]
+
 # %% ../nbs/12_train.ipynb #3638f37e
-def hardware() -> str:
-    "One line describing where this runs"
+def hardware(device:str=None) -> str:
+    "One line describing where this runs: the CPU, its cores, the training device `pick_device(device)` (times the processes of a distributed run), torch"
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except Exception: pass
-    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU only, {torch.get_num_threads()} threads'
-    return f"{cpu}; {os.cpu_count()} cores; {dev}; torch {torch.__version__}"
+    dev = pick_device(device)
+    d = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'Apple MPS' if dev.type == 'mps' else f'CPU only, {torch.get_num_threads()} threads'
+    n, local = num_distrib(), int(os.environ.get('LOCAL_WORLD_SIZE', num_distrib() or 1))
+    if n > 1: d = f"{n} processes{f' on {n//local} machines' if local < n else ''} × {d}"
+    return f"{cpu}; {os.cpu_count()} cores; {d}; torch {torch.__version__}"
 
 # %% ../nbs/12_train.ipynb #9e420fe3
 def split_hash(df:pd.DataFrame) -> str:
@@ -98,6 +175,8 @@ def _init_from(model, fn, arch:str) -> dict:
 class Distill(Callback):
     "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` networks (distillation); validation keeps the labels"
     def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [LungProb(t).eval() for t in teachers], alpha
+    def before_fit(self):
+        for t in self.teachers: t.to(self.dls.device)
     def after_pred(self):
         if not self.training: return
         with torch.no_grad(): p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
@@ -110,11 +189,38 @@ def _distill(cfg:dict) -> tuple:
     ms = [load_model(f) for f in cfg['teachers']]
     return [Distill([m for m, _ in ms], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[dict(weights=f, arch=m['arch'], size=m['size'], sha256=m['sha256']) for f, (_, m) in zip(cfg['teachers'], ms)])
 
+# %% ../nbs/12_train.ipynb #82852120
+def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev):
+    "Train `learn` from epoch `start` to the end of `cfg`'s schedule in every process (bs/N images each; the first one logs)"
+    n = max(1, num_distrib())
+    if n > 1: learn.dls = seg_dls(df, cfg['size'], cfg['bs']//n, aug=cfg['aug'], seed=cfg['seed'], device=dev)
+    cbs = ([] if rank_distrib() else [CSVLogger(fname='history.csv', append=resume)]) + [SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + cbs
+    if start >= cfg['epochs']: return
+    with distributed(learn, sync_bn=pick_device(dev).type == 'cuda', cpu=pick_device(dev).type == 'cpu'):
+        with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
+            learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
+
+# %% ../nbs/12_train.ipynb #1f8b305f
+def _save_run(learn:Learner, cfg:dict, df:pd.DataFrame, out:Path, dev, wall:float, extra:dict) -> dict:
+    "Validate `learn` and write the final weights of run `cfg` (a plain CPU copy of the network) with their metadata in `out`; return that"
+    with learn.no_bar(): vl = learn.validate()   # in every process: each one validates the whole set
+    if rank_distrib(): return None
+    hist = clean_history(out/'history.csv')
+    meta = dict(arch=cfg['arch'], size=cfg['size'], in_channels=1, normalisation='per-image standardisation (inside the model); input grayscale 0-1',
+                resize='squish', classes=CODES, loss=cfg['loss'], epochs=cfg['epochs'], bs=cfg['bs'], lr=cfg['lr'], seed=cfg['seed'],
+                n_params=n_params(learn.model), valid_loss=float(vl[0]), valid_dice=float(vl[1]), valid_iou=float(vl[2]),
+                split_hash=split_hash(df), n_train=int((df.split == 'train').sum()), n_valid=int((df.split == 'valid').sum()),
+                hardware=hardware(dev), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
+                created=time.strftime('%Y-%m-%d %H:%M:%S'))
+    meta |= {k: v for k, v in extra.items() if v}
+    net = build_model(cfg['arch'], cfg['size']); net.load_state_dict({k: v.cpu() for k, v in learn.model.state_dict().items()})
+    return save_model(net.eval(), out/TORCH_WEIGHTS, meta)
+
 # %% ../nbs/12_train.ipynb #b6c3e4ae
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
           loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None,
-          teachers:list=None, alpha:float=0.5) -> dict:
-    "Train a lung segmentation model (from scratch, or from weights `init`; distilled from `teachers` if given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata"
+          teachers:list=None, alpha:float=0.5, device:str=None) -> dict:
+    "Train a lung segmentation model on `pick_device(device)` (from scratch, or from weights `init`; distilled from `teachers` if given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata (None in processes after the first)"
     out = Path(out); out.mkdir(parents=True, exist_ok=True); cfg_f = out/'config.json'
     if resume:
         if not cfg_f.exists(): raise FileNotFoundError(f"{cfg_f}: nothing to resume (no config of an earlier run)")
@@ -122,40 +228,43 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     else:
         cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None,
                    teachers=[str(t) for t in teachers] if teachers else None, alpha=alpha)
+    dev = pick_device(device); n = _join(dev)
+    if cfg['bs'] % n: raise ValueError(f"batch size {cfg['bs']} does not split over {n} processes")
     set_seed(cfg['seed'], reproducible=True)
     if df is None and cfg['data'] == 'dataframe': raise ValueError(f"{out}: this run was started from a DataFrame; pass the same `df` to resume it")
     if df is None: df, _ = manifest(data if not resume else cfg['data'], check=False)
-    dls = seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'])
-    learn = seg_learner(dls, cfg['arch'], cfg['size'], cfg['loss'], path=out)
+    learn = seg_learner(seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'], device=dev), cfg['arch'], cfg['size'], cfg['loss'], path=out)
     init_rec = _init_from(learn.model, cfg['init'], cfg['arch']) if cfg.get('init') else None
+    mode = mixed_precision(learn, dev)   # lr_find runs in the precision of training
     t0, start = time.time(), 0
     if resume:
         last, f = _last_ckpt(out)
         if last is not None: learn.load(f.stem, with_opt=True); start = last + 1
-        print(f"resuming {out} at epoch {start} of {cfg['epochs']}")
+        if not rank_distrib(): print(f"resuming {out} at epoch {start} of {cfg['epochs']}")
     elif cfg['lr'] is None:
-        cfg['lr'] = float(learn.lr_find(show_plot=False).valley)
-    if not resume:
+        cfg['lr'] = _find_lr(learn)
+    if not resume and not rank_distrib():
         for f in (out/'checkpoints').glob('epoch_*.pth'): f.unlink()
         if (out/'history.csv').exists(): (out/'history.csv').unlink()
         cfg_f.write_text(json.dumps(cfg, indent=2))
     dcbs, drec = _distill(cfg)
-    cbs = [CSVLogger(fname='history.csv', append=resume), SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + dcbs
-    if start < cfg['epochs']:
-        if quiet:
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
-        else: learn.fit_one_cycle(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
-    wall = time.time() - t0
-    with learn.no_bar(): vl = learn.validate()
-    hist = clean_history(out/'history.csv')
-    meta = dict(arch=cfg['arch'], size=cfg['size'], in_channels=1, normalisation='per-image standardisation (inside the model); input grayscale 0-1',
-                resize='squish', classes=CODES, loss=cfg['loss'], epochs=cfg['epochs'], bs=cfg['bs'], lr=cfg['lr'], seed=cfg['seed'],
-                n_params=n_params(learn.model), valid_loss=float(vl[0]), valid_dice=float(vl[1]), valid_iou=float(vl[2]),
-                split_hash=split_hash(df), n_train=int((df.split == 'train').sum()), n_valid=int((df.split == 'valid').sum()),
-                hardware=hardware(), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
-                created=time.strftime('%Y-%m-%d %H:%M:%S'))
-    meta |= {k: v for k, v in dict(init=init_rec, distill=drec).items() if v}
-    return save_model(learn.model, out/TORCH_WEIGHTS, meta)
+    _fit(learn, df, cfg, start, resume, quiet, dcbs, dev)
+    meta = _save_run(learn, cfg, df, out, dev, time.time() - t0, dict(precision=mode, processes=n if n > 1 else None, init=init_rec, distill=drec))
+    distrib_barrier()
+    return meta
+
+# %% ../nbs/12_train.ipynb #0c055be2
+def _free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+# %% ../nbs/12_train.ipynb #a2fefa58
+def launch_cmd(n:int, args:dict) -> list:
+    "The `accelerate launch` command that runs `lungseg train` with `args` (`train_cmd`'s) in `n` processes on this machine"
+    a = [str(args['data'])] if args.get('data') else []
+    for k, v in args.items():
+        if k not in ('data', 'gpus') and v is not None and v is not False: a += [f'--{k}'] if v is True else [f'--{k}', str(v)]
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(n), '--num_machines', '1',
+            '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', str(_free_port()), '-m', 'lungseg.train', *a]
 
 # %% ../nbs/12_train.ipynb #5a9a9998
 def train_cmd(
@@ -164,19 +273,32 @@ def train_cmd(
     size:int=256, # input size (px, square)
     epochs:int=20, # epochs of the one-cycle schedule
     arch:str='plain8', # network: plain8, plain12, res8, resnet18, vanilla
-    bs:int=8, # batch size
+    bs:int=8, # batch size of one step (split over the processes)
     lr:float=None, # max learning rate (default: from lr_find)
     loss:str='ce_dice', # ce or ce_dice
     resume:bool=False, # continue the interrupted run in OUT from its last checkpoint
     seed:int=42, # random seed
     init:str=None, # weights to start from, e.g. a model trained at a smaller size (progressive resizing)
+    device:str=None, # cuda, cuda:1, mps or cpu (default: CUDA if present, then MPS, else the CPU)
+    gpus:int=1, # processes, one per GPU, started with `accelerate launch`; CPU processes with --device cpu
 ) -> int:
     "Train a lung segmentation model on the train split of DATA, validating on valid"
-    try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed, init=init)
+    args = dict(locals())
+    if gpus > 1 and num_distrib() <= 1:
+        if bs % gpus: print(f"lungseg train: batch size {bs} does not split over {gpus} processes"); return 2
+        if pick_device(device).type != 'cpu' and torch.cuda.device_count() < gpus: print(f"lungseg train: {gpus} processes need {gpus} GPUs, not {torch.cuda.device_count()}"); return 2
+        return subprocess.call(launch_cmd(gpus, args))
+    try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed, init=init, device=device)
     except (FileNotFoundError, ValueError) as e: print(f"lungseg train: {e}"); return 2
-    print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware')}, indent=1))
+    if meta is None: return 0   # a process after the first: the first one reports
+    print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware','precision')}, indent=1))
     print(f"weights written to {Path(out)/TORCH_WEIGHTS}")
     return 0
+
+# %% ../nbs/12_train.ipynb #a479bf66
+if __name__ == '__main__' and not in_ipython():   # `python -m lungseg.train ARGS` is `lungseg train ARGS`: what `accelerate launch` runs in each process
+    from lungseg.cli import main
+    raise SystemExit(main(['train', *sys.argv[1:]]))
 
 # %% ../nbs/12_train.ipynb #581eeb42
 def weights_bytes(model) -> int:
@@ -239,11 +361,12 @@ def record_run(out, rec, df:pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/12_train.ipynb #e3638153
 def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, size:int=128, epochs:int=5, bs:int=8, mc_repeats:int=1, **kw) -> dict:
-    "Train configuration `name` in `root`/`name` unless `records`/`name` holds its record; return its summary (per-image valid Dice at 512 px)"
+    "Train configuration `name` in `root`/`name` unless `records`/`name` holds its record; return its summary (per-image valid Dice at 512 px); `kw` go to `train` (`device`, ...)"
     out, rec = Path(root)/name, Path(records or root)/name
     if not (rec/'valid_per_image.csv').exists():
         train(df=repeat_rows(df, 'Montgomery', mc_repeats), out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
-        record_run(out, rec, df)
+        if not rank_distrib(): record_run(out, rec, df)   # the first process records
+        distrib_barrier()
     return run_summary(name, rec)
 
 # %% ../nbs/12_train.ipynb #e06c3533
@@ -355,10 +478,11 @@ test images below, stratified by source × TB, seed 42. Choices were made on val
 # %% ../nbs/12_train.ipynb #f3634efa
 def _card_training(meta:dict) -> str:
     "The model card's 'Training' section: schedule, hardware and time of every stage"
+    mp = f", {meta['precision']} mixed precision" if meta.get('precision') in ('bf16', 'fp16') else ''
     return f"""## Training
 Loss {meta['loss']}, {schedule_text(meta)}, batch size {meta['bs']}, seed {meta['seed']},
 augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
-Hardware: {_hardware_text(meta)}. Training time: {total_train_seconds(meta):.0f} s
+Hardware: {_hardware_text(meta)}{mp}. Training time: {total_train_seconds(meta):.0f} s
 (the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
 
 """
