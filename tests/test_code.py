@@ -1,5 +1,6 @@
 """The shape of the library, checked on its source (issue: the literate library): imports form a chain without cycles,
-function-level imports included; the runtime (`lungseg.predict`, `lungseg.crop`) reaches no training-side module;
+function-level imports included, and go down one chain; the runtime reaches no training-side module; no module imports
+another's private names;
 no function is longer than 45 lines."""
 import ast
 from pathlib import Path
