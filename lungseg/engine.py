@@ -146,11 +146,12 @@ class Journal:
             self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, unique_stem(f.stem, taken))); n += 1
         self.db.execute('COMMIT')
         return n
-    def files(self, todo:bool=False, page:int=512):
-        "Yield (input, stem) of the planned files in order (only those still to do with `todo`), a page at a time"
+    def planned(self, todo:bool=False, page:int=512):
+        "Yield (i, input, stem) of the planned files in order (only those still to do with `todo`), a page at a time"
         last = 0
         while rs := self.db.execute(f"SELECT i, input, stem FROM plan WHERE problem IS NULL {'AND todo=1' if todo else ''} AND i>? ORDER BY i LIMIT ?", (last, page)).fetchall():
-            yield from ((Path(f), s) for _, f, s in rs); last = rs[-1][0]
+            yield from ((i, Path(f), s) for i, f, s in rs); last = rs[-1][0]
+    def files(self, todo:bool=False): return ((f, s) for _, f, s in self.planned(todo))
     def is_input(self, p) -> bool: return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
     def add(self, row:dict, key:str=''):
         "Record finished `row` (the last row of an input wins)"
@@ -182,11 +183,11 @@ def mark_done(j:Journal, key:str, outputs, outd:Path) -> int:
     "Mark the planned files that an earlier run finished with run key `key` into this run's outputs as done; their number"
     n, upd = 0, []
     j.db.execute('BEGIN')
-    for f, s in j.files():
+    for i, f, s in j.planned():
         r = j.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
-        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)): upd.append((str(f),)); n += 1
-        if len(upd) >= 512: j.db.executemany('UPDATE plan SET todo=0 WHERE input=?', upd); upd = []
-    j.db.executemany('UPDATE plan SET todo=0 WHERE input=?', upd); j.db.execute('COMMIT')
+        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)): upd.append((i,)); n += 1
+        if len(upd) >= 512: j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); upd = []
+    j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); j.db.execute('COMMIT')
     return n
 
 # %% ../nbs/02a_engine.ipynb #b5c8a813
