@@ -33,5 +33,6 @@ readme:
 
 # The docs site in _site/ without Quarto: nbdev's doc processors + Sphinx/myst-nb, stored outputs only
 # (no notebook is executed). Open _site/index.html, or: $(BIN)/python -m http.server -d _site
+# The Try-it page (docs/try/) needs npm: the build fetches onnxruntime-web from the npm registry (tools/build_docs.py).
 docs: readme
 	$(BIN)/python tools/build_docs.py site

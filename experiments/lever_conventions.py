@@ -8,8 +8,9 @@ earlier 384 px continuation runs (records/lever_mc/control):
               validated on the valid rows called visible.
   control     the same 4 epochs from the same weights on every train row (both conventions), validated on all valid
               rows: it separates the effect of the labels from that of 4 more epochs.
-  anatomical  the train rows called anatomical only (Shenzhen), 16 epochs (about as many steps as 3 epochs of the full
-              train split), validated on the valid rows called anatomical. Its JSON says `extent: anatomical`.
+  anatomical  the train rows called anatomical only (Shenzhen), 16 epochs, validated on the valid rows called anatomical.
+              Its JSON says `extent: anatomical`. (With the 36 train masks called anatomical, 16 epochs are 576 image
+              presentations, about 1.2 epochs of the whole train split.)
 
 Decision rules, written before the runs (applied in nbs/13_train_experiments.ipynb, per-image Dice at 512 px of the
 network's own masks, threshold 0.5, as every lever there; paired bootstrap intervals of per-image differences):
@@ -20,7 +21,7 @@ network's own masks, threshold 0.5, as every lever there; paired bootstrap inter
               (anatomical) masks, the interval of its difference from the default that ships lies above 0 and its mean
               Dice there is at least 0.95. Otherwise it does not ship, and the notebook says so.
 
-    python experiments/lever_conventions.py DATA_DIR visible|control|anatomical
+    python experiments/lever_conventions.py DATA_DIR visible|control|anatomical [--threads N]
 
 Resumable (rerun the same command). Writes runs/lever_conventions/NAME/ and the small records to
 records/lever_conventions/NAME/ (JSON, history, config, per-image metrics on every valid row, both conventions).
@@ -33,8 +34,9 @@ from lungseg.train import train, record_run
 
 EPOCHS = dict(visible=4, control=4, anatomical=16)
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('name', choices=sorted(EPOCHS))
+p.add_argument('--threads', type=int, default=2, help='torch CPU threads (the record names them)')
 a = p.parse_args()
-torch.set_num_threads(2)
+torch.set_num_threads(a.threads)
 df, _ = manifest(a.data, check=False)
 if not (df.convention != '').any(): raise SystemExit("no convention calls: run nbs/12a_conventions.ipynb first")
 keep = {'visible': df.convention == 'visible', 'control': df.convention != '', 'anatomical': df.convention == 'anatomical'}[a.name]

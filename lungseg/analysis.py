@@ -18,9 +18,9 @@ from .train import train, split_hash, write_model_card
 
 # %% auto #0
 __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',
-           'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table', 'ece',
-           'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'final_variant', 'choose_threshold',
-           'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test']
+           'QC_MAX_FLAGGED', 'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table',
+           'ece', 'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'target_rows', 'final_variant',
+           'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -111,7 +111,7 @@ def variant_settings(meta:dict) -> dict:
 QC_BAND = (0.2, 0.8)                                             # probabilities counted as uncertain by the QC score
 
 def _variant_row(r, gt, p, pt, hw, vs, thresh):
-    row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, gt_frac=float(gt.mean()),
+    row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), gt_frac=float(gt.mean()),
                qc=qc_score(p, QC_BAND, thresh), qc_tta=qc_score(pt, QC_BAND, thresh), flip_dis=flip_disagreement(p, pt, thresh))
     for v in VARIANTS:
         m = finish(pt if v.startswith('tta') else p, hw, vs[v]).mask
@@ -164,6 +164,14 @@ def compare_variants(res:pd.DataFrame, # an `analyse_split` result
                          worst_loss=float(-dd.min()), adopt=bool(ok) if v != base else None))
     return pd.DataFrame(rows).set_index('variant')
 
+# %% ../nbs/14_error_analysis.ipynb #c54fe518
+def target_rows(res:pd.DataFrame, # per-image results with a `convention` column (from `analyse_split` or `evaluate_model`)
+                meta:dict, # metadata of the model, whose `extent` (default: visible) names the convention it outlines
+               ) -> pd.DataFrame:
+    "The rows of `res` whose masks follow the lung extent of model `meta`; all rows if none has a convention call"
+    ext = meta.get('extent', 'visible')
+    return res[res.convention == ext] if 'convention' in res and (res.convention == ext).any() else res
+
 # %% ../nbs/14_error_analysis.ipynb #406856e5
 def final_variant(cmp:pd.DataFrame) -> str:
     "The variant (raw, pp, tta, tta_pp) that the decision rule of `compare_variants` picks: each change adopted on its own evidence, the better Dice when both are"
@@ -173,17 +181,21 @@ def final_variant(cmp:pd.DataFrame) -> str:
     return ('tta_pp' if tta else 'pp') if pp else ('tta' if tta else 'raw')
 
 # %% ../nbs/14_error_analysis.ipynb #45e4ac70
+QC_MAX_FLAGGED = 0.15   # the largest share of images the QC flag may mark: a flag on a third of the images goes unread
+
 def choose_threshold(score, # quality score per image (higher is worse)
                      dice, # Dice per image
                      target:float=0.95, # images below this Dice should be flagged
+                     max_flagged:float=1., # consider only thresholds that flag at most this share of the images
                     ) -> dict:
-    "Threshold on `score` (flag when score > threshold) with the largest Youden J for Dice < `target`, with its sensitivity, specificity and flag rate"
+    "Threshold on `score` (flag when score > threshold) with the largest Youden J for Dice < `target` among those flagging at most `max_flagged`, with its sensitivity, specificity and flag rate"
     s, bad = np.asarray(score, float), np.asarray(dice, float) < target
     res = dict(threshold=np.nan, j=np.nan, sensitivity=np.nan, specificity=np.nan, flagged=np.nan, n_bad=int(bad.sum()), n=len(s))
     if bad.all() or not bad.any(): return res
     u = np.unique(s)
     for t in np.concatenate([[u[0] - 1e-9], (u[:-1] + u[1:])/2]):
         f = s > t
+        if f.mean() > max_flagged + 1e-12: continue
         sens, spec = (f & bad).sum()/bad.sum(), (~f & ~bad).sum()/(~bad).sum()
         if np.isnan(res['j']) or sens + spec - 1 > res['j'] + 1e-12:
             res |= dict(threshold=float(t), j=float(sens + spec - 1), sensitivity=float(sens), specificity=float(spec), flagged=float(f.mean()))
@@ -198,18 +210,20 @@ def decide_pipeline(final:str, # the variant chosen by `final_variant`
     "The `pipeline` block for the weights' JSON: threshold, post-processing, TTA and QC, with where they were decided"
     return dict(threshold=UNDECIDED['threshold'], postprocess=PP_CANDIDATE if final.endswith('pp') else None, tta=final.startswith('tta'),
                 qc=dict(band=list(QC_BAND), threshold=round(float(qc['threshold']), 4)) if np.isfinite(qc['threshold']) else None,
-                decided_by='the error-analysis notebook (nbs/14_error_analysis.ipynb), on the valid split',
+                decided_by="the error-analysis notebook (nbs/14_error_analysis.ipynb), on the valid images whose masks follow the model's lung extent",
                 onnx_sha256=meta['onnx_sha256'], evidence=evidence or {})
 
 # %% ../nbs/14_error_analysis.ipynb #72126b63
 def decide_from_valid(res:pd.DataFrame, # an `analyse_split` result on valid
                       meta:dict, # metadata of the analysed model
+                      max_flagged:float=QC_MAX_FLAGGED, # the largest share of valid images the QC flag may mark
                      ) -> dict:
     "`decide_pipeline` from one valid pass: the variant `final_variant` picks, the QC threshold `choose_threshold` picks on its score, and the evidence"
+    res = target_rows(res, meta)   # decided on the valid images of the model's own convention
     cmp = compare_variants(res); final = final_variant(cmp); qc_col = 'qc_tta' if final.startswith('tta') else 'qc'
-    dice = res[f'dice_{final}']; q = choose_threshold(res[qc_col], dice)
+    dice = res[f'dice_{final}']; q = choose_threshold(res[qc_col], dice, max_flagged=max_flagged)
     ev = lambda v, cols: cmp.loc[v, [f'd_{c}' for c in cols] + ['n_better', 'n_worse']].astype(float).round(4).to_dict()
-    return decide_pipeline(final, q, meta, evidence=dict(valid_n=len(res), qc={k: round(float(v), 4) for k, v in q.items()},
+    return decide_pipeline(final, q, meta, evidence=dict(valid_n=len(res), convention=meta.get('extent', 'visible'), qc={k: round(float(v), 4) for k, v in q.items()},
         pp=ev('pp', ['dice', 'dice_lo', 'dice_hi', 'hd95', 'hd95_lo', 'hd95_hi']), tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),
         qc_spearman=round(float(stats.spearmanr(res[qc_col], dice).statistic), 4)))
 

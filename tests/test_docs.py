@@ -3,7 +3,8 @@
 Builds the site (`tools/build_docs.py site`, as `make docs` does, without rewriting README.md), serves
 `_site/` on localhost and drives headless Chromium through the DevTools protocol: every page renders
 (title and body), shows no nbdev directive, every image on it loads, and every internal link answers
-200. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`, not by this test: under CI
+200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does;
+bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`, not by this test: under CI
 (`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
 """
 import base64, functools, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
@@ -46,7 +47,7 @@ def test_site_pages(site):
     "Expected pages exist: one per notebook (index = home), API reference, model card when present"
     got = set(pages(site))
     want = {re.sub(r'^\d+[a-z]?_', '', p.stem) + '.html' for p in NBS}
-    want |= {'api.html'} | ({'model_card.html'} if (ROOT/'lungseg'/'MODEL_CARD.md').exists() else set())
+    want |= {'api.html', 'try.html'} | ({'model_card.html'} if (ROOT/'lungseg'/'MODEL_CARD.md').exists() else set())
     assert want <= got, f'missing pages: {want - got}'
     api = (site/'api.html').read_text()
     assert 'manifest' in api and 'find_pairs' in api, 'API reference lacks the documented functions'
@@ -66,7 +67,7 @@ class CDP:
     "The least of the Chrome DevTools protocol: one page target over a websocket"
     def __init__(self, ws_url):
         import websocket
-        self.ws, self.i = websocket.create_connection(ws_url, timeout=60, suppress_origin=True), 0
+        self.ws, self.i = websocket.create_connection(ws_url, timeout=180, suppress_origin=True), 0
     def send(self, method, **params):
         self.i += 1; i = self.i
         self.ws.send(json.dumps(dict(id=i, method=method, params=params)))
@@ -159,4 +160,189 @@ def test_pages_in_browser(site, server, browser):
         png = browser.send('Page.captureScreenshot', format='png')['data']
         browser.send('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
         (shots/(Path(pg).stem + '.png')).write_bytes(base64.b64decode(png))
+    assert not problems, '\n'.join(problems)
+
+
+# ---------------------------------------------------------------- the "Try it" page (docs/try/)
+TRY_DICE, TRY_SHARE, TRY_QC = 0.995, 0.005, 0.005  # the page against lungseg.pipeline.segment
+TRY_JS = r'''(() => {
+  const s = document.getElementById('lungseg-status'), m = document.getElementById('lungseg-mask');
+  return {state: s ? s.dataset.state : null, text: s ? s.textContent : null, mask: m ? m.src : null,
+          result: window.lungsegResult || null};
+})()'''
+
+
+def full_shot(browser, path):
+    "A screenshot of the whole page (at most 5000 px of it) to `path`"
+    h = min(int(browser.eval('document.documentElement.scrollHeight')), 5000)
+    browser.send('Emulation.setDeviceMetricsOverride', width=1280, height=h, deviceScaleFactor=1, mobile=False)
+    Path(path).write_bytes(base64.b64decode(browser.send('Page.captureScreenshot', format='png')['data']))
+    browser.send('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
+
+
+def try_wait(browser, what, timeout=180):
+    "The Try-it page's state once its run has ended (`done` or `error`)"
+    end = time.time() + timeout
+    while time.time() < end:
+        r = browser.eval(TRY_JS)
+        if r['state'] in ('done', 'error'): return r
+        time.sleep(0.25)
+    raise TimeoutError(f'{what}: the Try-it page did not finish in {timeout} s (status: {r["text"]!r})')
+
+
+def try_url(browser, url):
+    browser.send('Page.navigate', url=url)
+    browser.wait_event('Page.loadEventFired')
+    return try_wait(browser, url)
+
+
+def try_file(browser, server, path):
+    "Give file `path` to the page's file input, as a reader choosing it does"
+    browser.send('Page.navigate', url=server + 'try.html'); browser.wait_event('Page.loadEventFired')
+    browser.eval("document.getElementById('lungseg-status').dataset.state = 'test'")
+    root = browser.send('DOM.getDocument')['root']['nodeId']
+    node = browser.send('DOM.querySelector', nodeId=root, selector='#lungseg-file')['nodeId']
+    browser.send('DOM.setFileInputFiles', files=[str(path)], nodeId=node)
+    return try_wait(browser, Path(path).name)
+
+
+def mask_of(data_url):
+    "The page's mask (bool) from its PNG data URL"
+    import io
+    import numpy as np
+    from PIL import Image
+    head, _, b64 = data_url.partition(',')
+    assert head == 'data:image/png;base64', f'the mask is not a PNG data URL: {head[:60]}'
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert('L')) > 127
+
+
+def compare_try(name, r, src):
+    "Problems of the page's result `r` against lungseg's own pipeline on image file `src`, and the differences"
+    import numpy as np
+    from lungseg.pipeline import load_image, load_net, run_pipeline, segment, settings_of
+    from lungseg.predict import lung_stats
+    if r['state'] != 'done': return [f'{name}: the page says {r["text"]!r}'], None
+    got, want = mask_of(r['mask']), segment(src)
+    if got.shape != want.shape: return [f'{name}: mask {got.shape[::-1]} px, the image is {want.shape[::-1]}'], None
+    net, meta = load_net()
+    ref, st = run_pipeline([load_image(src)], net, settings_of(meta))[0], lung_stats(want)
+    dice = 2*(got & want).sum()/max(1, got.sum() + want.sum())
+    out = [] if dice >= TRY_DICE else [f'{name}: Dice {dice:.4f} with segment() < {TRY_DICE}']
+    for k in ('lung_fraction', 'right_lung_fraction', 'left_lung_fraction'):
+        if abs(r['result'][k] - st[k]) > TRY_SHARE: out.append(f'{name}: {k} {r["result"][k]:.4f} vs {st[k]:.4f} in Python')
+    if abs(r['result']['qc_score'] - ref.qc_score) > TRY_QC: out.append(f'{name}: QC score {r["result"]["qc_score"]:.4f} vs {ref.qc_score:.4f}')
+    thr = meta['pipeline']['qc']['threshold']
+    if r['result']['qc_flag'] != ref.qc_flag and abs(ref.qc_score - thr) > TRY_QC: out.append(f'{name}: QC flag {r["result"]["qc_flag"]} vs {ref.qc_flag}')
+    return out, dict(dice=float(dice), share=abs(r['result']['lung_fraction'] - st['lung_fraction']), qc=abs(r['result']['qc_score'] - ref.qc_score))
+
+
+def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
+    "The Try-it page on every sample image (and a large PNG, an RGB JPEG, a 16-bit PNG, three DICOMs) agrees with `segment`"
+    import numpy as np
+    from PIL import Image
+    from lungseg.data import sample_path
+    shots, problems, times, diffs = site/'_screenshots', [], [], []
+    shots.mkdir(exist_ok=True)
+    samples = sorted((sample_path()/'images').glob('*.png'))
+    assert samples and sorted(p.name for p in (site/'try'/'samples').glob('*.png')) == [p.name for p in samples]
+    for f in samples:
+        r = try_url(browser, f'{server}try.html?image=try/samples/{f.name}')
+        p, d = compare_try(f.name, r, f); problems += p; diffs += [d] if d else []
+        if r['result']: times.append(r['result'])
+    full_shot(browser, shots/'try_sample.png')
+    # the reader's own files, given to the file input: larger than 1024 px (reduced first), colour JPEG, 16-bit PNG
+    a = np.asarray(Image.open(samples[0]))
+    big = tmp_path/'big.png'; Image.fromarray(a).resize((1536, 1300), Image.BICUBIC).save(big)
+    jpg = tmp_path/'colour.jpg'; Image.fromarray(np.stack([a, a*0.9, a*0.8], -1).astype(np.uint8)).resize((700, 600)).save(jpg, quality=92)
+    deep = tmp_path/'deep.png'; Image.fromarray((a.astype(np.uint16)*100 + 3000)).save(deep)
+    assert Image.open(deep).mode.startswith('I;16')
+    from pydicom.uid import JPEGBaseline8Bit
+    from lungseg.data import write_dicom
+    big_dcm = tmp_path/'big.dcm'   # 2300 x 2100: block-averaged by 2 first
+    write_dicom(np.asarray(Image.fromarray(a).resize((2100, 2300), Image.BICUBIC)), big_dcm, bits=12, window=(1800, 3000))
+    mono1 = tmp_path/'mono1.dcm'; write_dicom(a, mono1, bits=16, mono1=True, slope=2., intercept=-1024.)
+    jdcm = tmp_path/'jpeg.dcm'; write_dicom(a, jdcm, syntax=JPEGBaseline8Bit)
+    for f in (big, jpg, deep, big_dcm, mono1, jdcm):
+        r = try_file(browser, server, f)
+        p, d = compare_try(f.name, r, f); problems += p; diffs += [d] if d else []
+        if r['result']: times.append(r['result'])
+    assert not problems, '\n'.join(problems)
+    tot, net = [t['seconds']['total'] for t in times[:len(samples)]], [t['seconds']['network'] for t in times[:len(samples)]]
+    summary = dict(images=len(tot), threads=times[0]['threads'], cpus=os.cpu_count(), total_mean=float(np.mean(tot)),
+                   total_max=float(np.max(tot)), network_mean=float(np.mean(net)), load_mean=float(np.mean([t['load_seconds'] for t in times])),
+                   big_total=times[len(samples)]['seconds']['total'], dice_min=min(d['dice'] for d in diffs),
+                   share_diff_max=max(d['share'] for d in diffs), qc_diff_max=max(d['qc'] for d in diffs))
+    (shots/'try_timing.json').write_text(json.dumps(summary, indent=1))
+    with capsys.disabled():
+        print(f"\nTry-it page, headless Chromium, {summary['threads']} WebAssembly thread(s), {summary['cpus']} CPUs: "
+              f"{summary['total_mean']:.2f} s per 256 px sample image (max {summary['total_max']:.2f}; network {summary['network_mean']:.2f}), "
+              f"{summary['big_total']:.2f} s for a 1536 x 1300 PNG; model load {summary['load_mean']:.2f} s per page visit. "
+              f"Against segment(): Dice >= {summary['dice_min']:.4f}, lung share within {summary['share_diff_max']:.4f}, "
+              f"QC score within {summary['qc_diff_max']:.4f}")
+
+
+def test_try_page_bad_input(site, server, browser, tmp_path):
+    "A non-image, a damaged PNG, a huge one and a DICOM compressed as JPEG-LS get a clear message"
+    import struct, zlib
+    txt = tmp_path/'notes.txt'; txt.write_text('not an X-ray\n' * 20)
+    ihdr = struct.pack('>IIBBBBB', 30000, 30000, 8, 0, 0, 0, 0)
+    huge = tmp_path/'huge.png'
+    huge.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + ihdr + struct.pack('>I', zlib.crc32(b'IHDR' + ihdr)))
+    bad = tmp_path/'damaged.png'
+    bad.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + struct.pack('>IIBBBBB', 64, 64, 8, 0, 0, 0, 0) + b'\0' * 60)
+    import numpy as np
+    from pydicom.uid import JPEGLSLossless
+    from lungseg.data import write_dicom
+    jls = tmp_path/'jpegls.dcm'; write_dicom(np.full((64, 64), 100, np.uint8), jls, syntax=JPEGLSLossless)
+    want = {txt: 'is not a PNG, JPEG or DICOM image', huge: 'megapixels', bad: 'cannot decode', jls: 'JPEG-LS pixel data is not read here'}
+    problems = []
+    for f, msg in want.items():
+        r = try_file(browser, server, f)
+        if r['state'] != 'error' or msg not in r['text']: problems.append(f'{f.name}: {r["state"]} {r["text"]!r}, expected {msg!r}')
+    full_shot(browser, site/'_screenshots'/'try_error.png')
+    r = try_url(browser, f'{server}try.html?image=try/samples.json')   # the same through ?image=
+    if r['state'] != 'error' or 'is not a PNG, JPEG or DICOM image' not in r['text']: problems.append(f'?image=samples.json: {r["text"]!r}')
+    r = try_url(browser, f'{server}try.html?image=https://example.org/x.png')
+    if r['state'] != 'error' or 'this site only' not in r['text']: problems.append(f'?image= of another site: {r["text"]!r}')
+    assert not problems, '\n'.join(problems)
+
+
+def test_try_pipeline_exact(site, server, browser):
+    "pipeline.js, run in the browser, reproduces Pillow's resize, `upsample`, `postprocess`, `qc_score` and `lr_labels` exactly"
+    import numpy as np
+    from PIL import Image
+    from lungseg.pipeline import load_meta, postprocess, qc_score, upsample
+    from lungseg.predict import lr_labels
+    rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
+    sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
+    imgs = [rng.integers(0, 256, s[:2], dtype=np.uint8) for s in sizes]
+    pp = load_meta()['pipeline']['postprocess']
+    blobs = [np.asarray(Image.fromarray(rng.integers(0, 256, (12, 10), dtype=np.uint8)).resize((200, 240), Image.BILINEAR)) > t
+             for t in (120, 140, 160, 180)]
+    prob = rng.random((384, 384), dtype=np.float32)
+    prob[:5] = np.float32(0.5/255*np.arange(1, 385))   # halves: numpy rounds them to even
+    js = '''(async () => {
+      const P = await import('%stry/pipeline.js'), dec = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
+      const enc = a => { let s = ''; for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192)); return btoa(s); };
+      const sizes = %s, imgs = %s, blobs = %s, pp = %s, prob = new Float32Array(dec('%s').buffer);
+      return {resize: sizes.map(([h0, w0, h, w], i) => enc(P.resizeBilinear(dec(imgs[i]), h0, w0, h, w))),
+              post: blobs.map(b => enc(P.postprocess(dec(b), 240, 200, pp))),
+              lr: blobs.map(b => enc(P.lrLabels(dec(b), 240, 200))),
+              up: enc(P.upsample(prob, 384, 300, 500)), qc: P.qcScore(prob, [0.2, 0.8], 0.5)};
+    })()''' % (server, json.dumps(sizes), json.dumps([enc(a) for a in imgs]), json.dumps([enc(b.astype(np.uint8)) for b in blobs]),
+               json.dumps(pp), enc(prob))
+    browser.send('Page.navigate', url=server + 'try.html'); browser.wait_event('Page.loadEventFired')
+    got, dec = browser.eval(js), lambda s, shape: np.frombuffer(base64.b64decode(s), np.uint8).reshape(shape)
+    assert got, 'pipeline.js could not be run in the page'
+    problems = []
+    for (h0, w0, h, w), a, r in zip(sizes, imgs, got['resize']):
+        want = np.asarray(Image.fromarray(a).resize((w, h), Image.BILINEAR))
+        if (n := (dec(r, (h, w)) != want).sum()): problems.append(f'resize {w0}x{h0} -> {w}x{h}: {n} pixels differ from Pillow')
+    for i, (b, r, lr) in enumerate(zip(blobs, got['post'], got['lr'])):
+        want = postprocess(b, **pp)
+        assert (want != b).sum() > 50, 'the test blobs should need post-processing'
+        if (n := (dec(r, b.shape) != want).sum()): problems.append(f'postprocess, blob {i}: {n} pixels differ')
+        if (n := (dec(lr, b.shape) != lr_labels(b)).sum()): problems.append(f'lr_labels, blob {i}: {n} pixels differ')
+    if (n := (dec(got['up'], (300, 500)) != upsample(prob, (300, 500))).sum()): problems.append(f'upsample: {n} pixels differ')
+    if got['qc'] != qc_score(prob): problems.append(f"qc_score: {got['qc']} vs {qc_score(prob)}")
     assert not problems, '\n'.join(problems)

@@ -6,9 +6,13 @@
 `proc_nbs` runs nbdev's `FilterDefaults` processors, whose `exec_show_docs` executes the exported cells,
 the `show_doc` cells and the import cells (imports live in import cells only) to render the API docs.
 Every other cell keeps its stored outputs; myst-nb executes nothing.
+
+The "Try it" page (docs/try/) segments a reader's X-ray in the browser. Its files go to `_site/try/`: the page's
+scripts, the shipped model and its JSON, the sample images and onnxruntime-web's WebAssembly build, which
+`npm pack` fetches from the npm registry at the version pinned in `ORT_WEB` (its integrity checked).
 """
 from __future__ import annotations
-import re, shutil, sys
+import base64, hashlib, json, re, shutil, subprocess, sys, tarfile, tempfile
 from itertools import groupby
 from pathlib import Path
 
@@ -16,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NBS, PROC, SITE, CONF = ROOT/'nbs', ROOT/'_proc', ROOT/'_site', ROOT/'docs'
 DOCS = PROC/'docs'  # the Sphinx sources: the processed notebooks made readable by myst-nb
 HIDE = {'hide', 'export', 'exporti', 'default_exp'}  # nbdev directives whose cells never show
+TRY = CONF/'try'  # the "Try it" page: its source (try.md), scripts and style
+# onnxruntime-web, fetched from the npm registry at this version (integrity checked); only its WebAssembly build is served
+ORT_WEB = ('onnxruntime-web', '1.30.0', 'sha512-q0y+JrrtukXSzsBWEMccVfqX25LRmosXHF+CaRJmg8pZClzcV7svNc4rKY3jL02Vb7QmRMDs1SigqR4CXAfKYQ==')
+ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm')
 
 
 def page_name(nb) -> str:
@@ -53,17 +61,24 @@ def readme():
 
 # ---------------------------------------------------------------- nbdev's processing, one adjustment
 def patch_nbdev():
-    "Keep `show_doc` entries in source order"
+    "Keep `show_doc` entries in source order; run no `#| slow` cell"
     import nbdev.processors as P, nbdev.serve
     class sd_order(P.Processor):
         "`add_show_docs` inserts the entries of one exported cell in reverse order: put them back"
         def begin(self):
             cs = self.nb.cells
             self.nb.cells = [c for k, g in groupby(cs, lambda c: bool(c.get('has_sd'))) for c in (list(g)[::-1] if k else g)]
+    class exec_not_slow(P.exec_show_docs):
+        "Run no `#| slow` cell (as nbdev-test skips them): they need the full data set"
+        def __call__(self, cell):
+            v = cell.directives_.get('slow')
+            if v is not None and str(v[0] if isinstance(v, list) and v else v).lower() not in ('false', '0'): return
+            return super().__call__(cell)
     class Procs(P.FilterDefaults):
         def base_procs(self):
             ps = super().base_procs(); i = ps.index(P.add_show_docs) + 1
-            return ps[:i] + [sd_order] + ps[i:]
+            ps = ps[:i] + [sd_order] + ps[i:]
+            return [exec_not_slow if p is P.exec_show_docs else p for p in ps]
     nbdev.serve.FilterDefaults = Procs
 
 
@@ -101,6 +116,47 @@ def to_myst(src: Path, doc_url: str, pages) -> tuple[str, list]:
     return title, sds
 
 
+# ---------------------------------------------------------------- the "Try it" page
+def ort_web(dest: Path):
+    "onnxruntime-web's WebAssembly files into `dest`: `npm pack` of the pinned version (npm's cache is reused), integrity checked"
+    name, ver, integrity = ORT_WEB
+    npm = shutil.which('npm')
+    if not npm: sys.exit(f'npm not found: the "Try it" page needs {name}@{ver} from the npm registry (Debian: apt-get install npm)')
+    with tempfile.TemporaryDirectory() as t:
+        r = subprocess.run([npm, 'pack', f'{name}@{ver}', '--pack-destination', t, '--silent', '--prefer-offline'],
+                           capture_output=True, text=True)
+        tgz = next(Path(t).glob('*.tgz'), None)
+        if r.returncode or not tgz: sys.exit(f'npm pack {name}@{ver} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}')
+        got = 'sha512-' + base64.b64encode(hashlib.sha512(tgz.read_bytes()).digest()).decode()
+        if got != integrity: sys.exit(f'{tgz.name}: integrity {got} differs from the pinned {integrity}')
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as tf:
+            for f in ORT_FILES: (dest/f).write_bytes(tf.extractfile(f'package/dist/{f}').read())
+    (dest/'README.txt').write_text(f'{name} {ver} (MIT licence, (c) Microsoft Corporation), from the npm registry: '
+                                   f'https://www.npmjs.com/package/{name}/v/{ver}\n')
+
+
+def try_source() -> str:
+    "The page's MyST source, with the shipped model's settings and onnxruntime-web's version filled in"
+    from lungseg.pipeline import load_meta, settings_of
+    s = settings_of(load_meta())
+    subs = {'SIZE': s['size'], 'THRESHOLD': s['threshold'], 'QC_THRESHOLD': (s['qc'] or {}).get('threshold'), 'ORT_VERSION': ORT_WEB[1]}
+    return re.sub(r'\{\{(\w+)\}\}', lambda m: str(subs[m[1]]), (TRY/'try.md').read_text())
+
+
+def try_files(site: Path):
+    "What the page loads, in `site/try/`: its scripts, the shipped model and its JSON, the sample images, onnxruntime-web"
+    from lungseg.pipeline import default_weights, meta_path
+    from lungseg.data import sample_path
+    d = site/'try'; shutil.rmtree(d, ignore_errors=True); d.mkdir()
+    for f in [*TRY.glob('*.js'), *TRY.glob('*.css'), default_weights(), meta_path(default_weights())]: shutil.copy(f, d)
+    (d/'samples').mkdir()
+    imgs = sorted((sample_path()/'images').glob('*.png'))
+    for f in imgs: shutil.copy(f, d/'samples')
+    (d/'samples.json').write_text(json.dumps([f.name for f in imgs]))
+    ort_web(d/'ort')
+
+
 def site():
     from fastcore.nbio import read_nb, write_nb, mk_cell
     from nbdev.config import get_config
@@ -112,11 +168,12 @@ def site():
     nbs = sorted(PROC.glob('*.ipynb'), key=lambda p: (p.stem != 'index', p.name))
     pages, doc_url, api = [page_name(p) for p in nbs], str(get_config().doc_url).rstrip('/') + '/', []
     for p, name in zip(nbs, pages):
-        title, sds = to_myst(p, doc_url, pages)
+        title, sds = to_myst(p, doc_url, [*pages, 'try'])  # links to the Try-it page made relative too
         if sds: api += [f'## {title}', '', f'Explained in [{title}]({name}.html).', '', *sds, '']
         print(f'processed {p.name} -> {name}')
     (DOCS/'api.md').write_text('# API reference\n\nEvery function and class the notebooks export, as documented '
                                "next to its code by nbdev's `show_doc`.\n\n" + '\n'.join(api)); pages.append('api')
+    (DOCS/'try.md').write_text(try_source()); pages.insert(1, 'try')
     if (card := ROOT/'lungseg'/'MODEL_CARD.md').exists(): shutil.copy(card, DOCS/'model_card.md'); pages.append('model_card')
     # the navigation: a hidden toctree in the home page
     toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(['Home <self>'] + [p for p in pages if p != 'index']) + '\n```\n'
@@ -128,6 +185,7 @@ def site():
     rc = build_main(['-b', 'html', '-q', '-E', '-c', str(CONF), '-d', str(PROC/'doctrees'), str(DOCS), str(html)])
     if rc: sys.exit(rc)
     shutil.rmtree(SITE, ignore_errors=True); shutil.copytree(html, SITE)
+    try_files(SITE)
     (SITE/'.nojekyll').touch()
     print(f'site built: {SITE}/index.html ({len(pages)} pages)')
 

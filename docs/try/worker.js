@@ -1,0 +1,166 @@
+// The "Try it" page's worker: reads an image, runs lungseg's ONNX model with onnxruntime-web (WebAssembly) and
+// lungseg's pre- and post-processing (pipeline.js), all off the page's main thread. Nothing leaves the browser.
+import * as ort from './ort/ort.wasm.min.mjs';
+import {shrink, toInput, settingsOf, finish, lrLabels, grayOfRGBA, WORK_SIDE} from './pipeline.js';
+import {readDicom} from './dicom.js';
+
+const here = new URL('./', import.meta.url).href;
+let ready = null;  // a promise of {session, meta, settings, threads, seconds}
+
+async function fetchOk(url, what) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`cannot fetch the ${what} (${url}): HTTP ${r.status}`);
+  return r;
+}
+
+async function load() {
+  const t0 = performance.now();
+  // GitHub Pages sends no cross-origin-isolation headers: no SharedArrayBuffer, so WebAssembly runs on one thread
+  const threads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.wasm.wasmPaths = here + 'ort/';
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;  // this is already a worker
+  ort.env.logLevel = 'error';
+  const meta = await (await fetchOk(here + 'lungseg.json', 'model settings')).json();
+  const model = new Uint8Array(await (await fetchOk(here + 'lungseg.onnx', 'model')).arrayBuffer());
+  if (meta.onnx_sha256 && self.crypto && crypto.subtle) {  // as lungseg.pipeline.load_net checks it
+    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', model));
+    const hex = Array.from(d, b => b.toString(16).padStart(2, '0')).join('');
+    if (hex !== meta.onnx_sha256) throw new Error('lungseg.onnx: SHA-256 differs from lungseg.json: corrupt or replaced model');
+  }
+  const session = await ort.InferenceSession.create(model, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
+  return {session, meta, settings: settingsOf(meta), threads, seconds: (performance.now() - t0) / 1000};
+}
+
+// A 16-bit grayscale PNG (not interlaced), decoded here so that it is rescaled from its own range to 8 bits as
+// lungseg reads it (Pillow mode I;16 then `to_uint8`); browsers decode such files to 8 bits only
+async function gray16(bytes, info) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), parts = [];
+  for (let p = 8; p + 8 <= bytes.length;) {
+    const len = dv.getUint32(p), type = String.fromCharCode(...bytes.subarray(p + 4, p + 8));
+    if (type === 'IDAT') parts.push(bytes.subarray(p + 8, p + 8 + len));
+    if (type === 'IEND') break;
+    p += 12 + len;
+  }
+  const raw = new Uint8Array(await new Response(new Blob(parts).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
+  const {w, h} = info, stride = 2 * w, v = new Uint16Array(w * h);
+  if (raw.length < h * (stride + 1)) throw new Error(`${info.name}: the PNG file is truncated.`);
+  let prev = new Uint8Array(stride), cur = new Uint8Array(stride);
+  for (let y = 0; y < h; y++) {
+    const f = raw[y * (stride + 1)], row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let i = 0; i < stride; i++) {
+      const a = i >= 2 ? cur[i - 2] : 0, b = prev[i], c = i >= 2 ? prev[i - 2] : 0;
+      let pr;
+      if (f === 0) pr = 0; else if (f === 1) pr = a; else if (f === 2) pr = b; else if (f === 3) pr = (a + b) >> 1;
+      else { const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c); pr = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      cur[i] = (row[i] + pr) & 255;
+    }
+    for (let x = 0; x < w; x++) v[y * w + x] = (cur[2 * x] << 8) | cur[2 * x + 1];
+    [prev, cur] = [cur, prev];
+  }
+  let lo = 65535, hi = 0;
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+  const k = 255 / Math.max(hi - lo, 1e-6), lut = new Uint8Array(65536), g = new Uint8Array(w * h);
+  for (let i = 0; i < 65536; i++) { const f = Math.fround(Math.fround(i - lo) * Math.fround(k)); lut[i] = Math.min(255, Math.max(0, Math.round(f) - (Math.abs(f % 1) === 0.5 && Math.round(f) % 2 ? 1 : 0))); }
+  for (let i = 0; i < g.length; i++) g[i] = lut[v[i]];
+  return g;
+}
+
+// 8-bit grayscale of an image file's bytes (g, gh x gw: a DICOM's may be block-averaged) and the image's size (h x w)
+async function decode(bytes, info) {
+  if (info.kind === 'dicom') return readDicom(bytes, WORK_SIDE, info.maxPixels, info.name);
+  if (info.kind === 'png' && info.depth === 16 && info.color === 0 && !info.interlaced) {
+    try { return {g: await gray16(bytes, info), gh: info.h, gw: info.w, h: info.h, w: info.w}; }
+    catch (e) { throw new Error(`${info.name}: cannot decode this 16-bit PNG file: it is damaged (${e.message}).`); }
+  }
+  let bmp;
+  try { bmp = await createImageBitmap(new Blob([bytes]), {colorSpaceConversion: 'none', premultiplyAlpha: 'none'}); }
+  catch (e) { throw new Error(`${info.name}: cannot decode this ${info.kind.toUpperCase()} file: it is damaged or not an image.`); }
+  const {width: w, height: h} = bmp, cv = new OffscreenCanvas(w, h), cx = cv.getContext('2d', {willReadFrequently: true});
+  cx.drawImage(bmp, 0, 0); bmp.close();
+  return {g: grayOfRGBA(cx.getImageData(0, 0, w, h).data, w * h), gh: h, gw: w, h, w};
+}
+
+// A grayscale 8-bit PNG of `a` (h x w), like the masks `lungseg predict` writes
+const CRC = new Uint32Array(256).map((_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c; });
+function chunk(type, data) {
+  const out = new Uint8Array(12 + data.length), dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length); for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  let c = 0xffffffff; for (let i = 4; i < 8 + data.length; i++) c = CRC[(c ^ out[i]) & 255] ^ (c >>> 8);
+  dv.setUint32(8 + data.length, (c ^ 0xffffffff) >>> 0);
+  return out;
+}
+async function grayPNG(a, h, w) {
+  const raw = new Uint8Array(h * (w + 1));
+  for (let y = 0; y < h; y++) raw.set(a.subarray(y * w, (y + 1) * w), y * (w + 1) + 1);
+  const z = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
+  const ihdr = new Uint8Array(13), dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, w); dv.setUint32(4, h); ihdr[8] = 8; ihdr[9] = 0;
+  return new Blob([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', z), chunk('IEND', new Uint8Array(0))], {type: 'image/png'});
+}
+
+// The overlay (RGBA at the working copy's size): the right lung (image left) orange, the left lung blue, outlined
+const COLOURS = [null, [255, 140, 0], [30, 144, 255]];
+function overlay(small, sh, sw, lab, h, w) {
+  const L = new Uint8Array(sh * sw), sy = h / sh, sx = w / sw;
+  for (let y = 0; y < sh; y++) { const r = Math.min(h - 1, Math.floor((y + 0.5) * sy)) * w; for (let x = 0; x < sw; x++) L[y * sw + x] = lab[r + Math.min(w - 1, Math.floor((x + 0.5) * sx))]; }
+  // the outline: lung pixels within `width` px (4-connected steps) of another label, as draw_overlay's erosion
+  let inner = L.slice();
+  for (let it = 0, width = Math.max(1, Math.floor(Math.max(sh, sw) / 256)); it < width; it++) {
+    const next = new Uint8Array(sh * sw);
+    for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) {
+      const i = y * sw + x, v = inner[i];
+      if (v && y > 0 && y < sh - 1 && x > 0 && x < sw - 1 && inner[i - 1] === v && inner[i + 1] === v && inner[i - sw] === v && inner[i + sw] === v) next[i] = v;
+    }
+    inner = next;
+  }
+  const rgba = new Uint8ClampedArray(sh * sw * 4);
+  for (let i = 0; i < sh * sw; i++) {
+    const g = small[i], c = COLOURS[L[i]], j = 4 * i;
+    if (!c) { rgba[j] = rgba[j + 1] = rgba[j + 2] = g; }
+    else if (!inner[i]) { rgba[j] = c[0]; rgba[j + 1] = c[1]; rgba[j + 2] = c[2]; }
+    else for (let k = 0; k < 3; k++) rgba[j + k] = Math.round(0.65 * g + 0.35 * c[k]);
+    rgba[j + 3] = 255;
+  }
+  return rgba;
+}
+
+async function segment(bytes, info) {
+  const {session, settings: s, threads, seconds: loadSeconds} = await ready;
+  const t = {start: performance.now()};
+  const {g, gh, gw, h, w} = await decode(bytes, info);
+  t.decoded = performance.now();
+  const small = shrink(g, gh, gw, WORK_SIDE);
+  const x = toInput(small.a, small.h, small.w, s.size);
+  t.input = performance.now();
+  const out = await session.run({[session.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, s.size, s.size])});
+  const prob = out[session.outputNames[0]].data;
+  t.net = performance.now();
+  const r = finish(prob, h, w, s);
+  const lab = lrLabels(r.mask, h, w);
+  let n = 0, right = 0;
+  for (let i = 0; i < lab.length; i++) { if (lab[i]) n++; if (lab[i] === 1) right++; }
+  t.post = performance.now();
+  const m255 = new Uint8Array(h * w);
+  for (let i = 0; i < m255.length; i++) m255[i] = r.mask[i] ? 255 : 0;
+  const png = await grayPNG(m255, h, w);
+  const rgba = overlay(small.a, small.h, small.w, lab, h, w);
+  t.end = performance.now();
+  const sec = (a, b) => (t[b] - t[a]) / 1000;
+  return {h, w, sh: small.h, sw: small.w, png, rgba, lung_fraction: n / (h * w), right_lung_fraction: right / (h * w),
+          left_lung_fraction: (n - right) / (h * w), qc_score: r.qc, qc_flag: r.flag, qc_threshold: s.qc ? s.qc.threshold : null,
+          threads, load_seconds: loadSeconds, seconds: {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
+                             network: sec('input', 'net'), postprocess: sec('net', 'post'), outputs: sec('post', 'end')}};
+}
+
+self.onmessage = async ({data}) => {
+  try {
+    if (!ready) ready = load();
+    const res = await segment(data.bytes, data.info);
+    self.postMessage({type: 'result', id: data.id, ...res}, [res.rgba.buffer]);
+  } catch (e) {
+    if (ready) ready.catch(() => { ready = null; });  // a failed load: the next image tries again
+    self.postMessage({type: 'error', id: data.id, message: String(e && e.message || e)});
+  }
+};
