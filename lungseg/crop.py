@@ -44,6 +44,7 @@ def crop_image(img:np.ndarray, mask:np.ndarray, box:tuple, size:int=None, mask_o
 CROP_SUFFIX, CROP_CSV = '_crop.png', 'crops.csv'
 CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'crop', 'model_sha256', 'run_key']
 
+# %% ../nbs/04_crop.ipynb #3966bde8
 def crop_outputs(outd:Path, f, stem:str) -> dict:
     "{'crop': path} of input `f` with output `stem` in folder `outd`"
     return dict(crop=outd/f"{stem}{CROP_SUFFIX}")
@@ -68,6 +69,7 @@ def _summary(n:dict, kept:int, outd):
     print(f"{g('ok') + g('flagged')} of {sum(n.values())} images cropped ({g('flagged')} QC-flagged, {kept} kept from an earlier run), "
           f"{g('empty')} without lungs, {g('error')} errors; crops and {CROP_CSV} in {outd}")
 
+# %% ../nbs/04_crop.ipynb #ec504e1f
 def crop_job(margin:float=0.05, size:int=None, mask_outside:bool=False) -> Job:
     "The engine's `Job` of `lungseg crop` with these options"
     opts = dict(margin=margin, size=size, mask_outside=mask_outside)

@@ -238,6 +238,7 @@ def _alive(pid:int) -> bool:
     except PermissionError: pass   # another user's process
     return True
 
+# %% ../nbs/00_data.ipynb #d1156cd3
 def clean_temps(folder) -> list:
     "Remove the temporary files of `atomic_write` in `folder` left by processes no longer running; return their names"
     if os.name == 'nt' or not Path(folder).is_dir(): return []

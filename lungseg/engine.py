@@ -27,6 +27,7 @@ def unique_stem(stem:str, taken) -> str:
     s = stem if k == 1 else f"{stem}__{k}"; taken.add(s.lower())
     return s
 
+# %% ../nbs/02a_engine.ipynb #0cc48f12
 def output_stems(fns:list) -> list:
     "Output stem of each input file: its stem, with `__2`, `__3`... appended to later inputs whose stem is taken"
     taken = set()
@@ -35,6 +36,7 @@ def output_stems(fns:list) -> list:
 # %% ../nbs/02a_engine.ipynb #919ef73a
 def _readable(f:Path) -> bool: return f.suffix.lower() in READ_EXTS or (f.suffix == '' and is_dicom(f))
 
+# %% ../nbs/02a_engine.ipynb #183ea554
 def _walk(d:Path, skip):
     "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and folder `skip` left out"
     for name in sorted(os.listdir(d)):
@@ -53,6 +55,7 @@ def iter_inputs(inputs, skip=None):
         elif i.is_dir(): yield from ((f, None) for f in _walk(i, None if skip == i.resolve() else skip))
         else: yield i, 'no such file or folder'
 
+# %% ../nbs/02a_engine.ipynb #cbcb1bb8
 def find_inputs(inputs, skip=None) -> tuple:
     "Files named by `inputs` (files, or folders searched recursively), each once, and problems as (path, message)"
     files, probs, seen = [], [], set()
@@ -66,6 +69,7 @@ def _real(p) -> str:
     "The real path of output `p` (which need not exist), as `os.path.realpath` gives it"
     return os.path.realpath(p)
 
+# %% ../nbs/02a_engine.ipynb #6a63fa3d
 def plan_outputs(files:list, outd:Path, outputs, csv_name:str=None) -> dict:
     "{input: outputs(outd, input, stem)} for `files` in folder `outd`; ValueError if an output (or `csv_name`) would overwrite an input"
     outs = {f: outputs(outd, f, s) for f, s in zip(files, output_stems(files))}
@@ -80,6 +84,7 @@ def error_row(f, e) -> dict:
     "The CSV row of input `f` that failed with `e` (the file name is not repeated in the message)"
     return dict(input=str(f), status='error', error=str(e).replace(f"{f}: ", ''))
 
+# %% ../nbs/02a_engine.ipynb #5b6c2a72
 def failed_row(f, fail:Failed) -> dict:
     "The error row of input `f` that failed in `lungseg.pipeline.run_many`, saying in which stage"
     e = fail.error
@@ -89,6 +94,7 @@ def failed_row(f, fail:Failed) -> dict:
 # %% ../nbs/02a_engine.ipynb #14cb8aee
 def _cell(v): return '' if v is None else f"{v:.6f}" if isinstance(v, float) else v
 
+# %% ../nbs/02a_engine.ipynb #ec3c2960
 def write_csv(fn, rows, cols:list):
     "Write `rows` (dicts, any iterable: streamed) to CSV `fn` with columns `cols` (floats to 6 decimals, missing values empty), atomically"
     def _w(t):
@@ -106,6 +112,7 @@ def run_key(meta:dict, s:dict, **opts) -> str:
 class RunBusy(RuntimeError):
     "Another run holds the journal of this output folder"
 
+# %% ../nbs/02a_engine.ipynb #5c84b57b
 def _lock(fn:Path):
     "An open file holding an exclusive lock on `fn` (created if missing); `RunBusy` if another process holds it"
     fh = open(fn, 'a+b')
@@ -121,6 +128,7 @@ DROP TABLE IF EXISTS plan; DROP TABLE IF EXISTS stems;
 CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT, todo INTEGER DEFAULT 1);
 CREATE TABLE stems (s TEXT PRIMARY KEY);"""
 
+# %% ../nbs/02a_engine.ipynb #5aff539f
 class _Taken:
     "The output stems of a plan, in its journal (`unique_stem`'s `taken`)"
     def __init__(self, db): self.db = db
@@ -170,6 +178,7 @@ def _keep(row, key:str, outs:dict) -> bool:
     k, first = next(iter(outs.items()))
     return row.get(k) == str(first) and all(Path(p).exists() for p in outs.values() if p)
 
+# %% ../nbs/02a_engine.ipynb #e4a2337d
 def import_csv(j:Journal, fn):
     "Add the rows of a finished run's CSV `fn` to journal `j`, streamed, unless it holds a row of the same input"
     if not Path(fn).exists(): return
@@ -225,6 +234,7 @@ def _dask_client(scheduler:str):
     if scheduler.startswith('local:'): return Client(LocalCluster(n_workers=int(scheduler[6:]), threads_per_worker=1, dashboard_address=None))
     return Client(scheduler)
 
+# %% ../nbs/02a_engine.ipynb #05fb4525
 def _dask_chunk(items, model, overrides, work, bs):
     net, meta = load_net(model, threads=1)   # a dask worker is one core: its process runs onnxruntime on one thread
     outs = dict(items)
@@ -251,10 +261,12 @@ def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, schedu
 # %% ../nbs/02a_engine.ipynb #7da71246
 Job = namedtuple('Job', 'name csv cols outputs work opts good report')
 
+# %% ../nbs/02a_engine.ipynb #e72d28a9
 def journal_name(csv_name:str) -> str:
     "File name of the journal of a run that writes `csv_name`"
     return f".{Path(csv_name).stem}.partial.sqlite"
 
+# %% ../nbs/02a_engine.ipynb #f4c5706a
 def _fail(name, msg): print(f"lungseg {name}: {msg}"); return 2
 
 # %% ../nbs/02a_engine.ipynb #1eee28ec
@@ -264,6 +276,7 @@ def _close(j:Journal, outd:Path, made:bool):
     j.close() if has_rows else j.remove()
     if made and not any(outd.iterdir()): outd.rmdir()
 
+# %% ../nbs/02a_engine.ipynb #cc09412a
 def _start(job:Job, j:Journal, inputs, outd:Path, model):
     "(net, meta) of a run that can start, or the message saying why it cannot"
     n = j.plan(inputs, skip=outd)

@@ -156,13 +156,16 @@ def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
 class Failed(namedtuple('Failed', 'stage error')):
     "An input that failed in `run_many`: the stage ('load', 'network' or 'finish') and the exception"
 
+# %% ../nbs/01_pipeline.ipynb #4725daeb
 class _Now:
     "A finished 'future' holding `value`: what `run_many` works with when no thread pool is given"
     def __init__(self, value): self.value = value
     def result(self): return self.value
 
+# %% ../nbs/01_pipeline.ipynb #e241a4fc
 def _now(fn, *a): return _Now(fn(*a))
 
+# %% ../nbs/01_pipeline.ipynb #43da141d
 def _try(stage, fn, *a):
     try: return fn(*a)
     except Exception as e: return Failed(stage, e)
@@ -175,6 +178,7 @@ def _ready(pending, errors:str):
         if isinstance(v, Failed) and errors != 'yield': raise v.error
         yield x, v
 
+# %% ../nbs/01_pipeline.ipynb #bd5339ca
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
     "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, through network `net` in batches of `bs`, finished under settings `s`"
     run, it = submit or _now, iter(srcs)

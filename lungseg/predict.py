@@ -22,6 +22,7 @@ __all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_output
 # %% ../nbs/03_predict.ipynb #6ba6e7b6
 MASK_SUFFIX, OVERLAY_SUFFIX, CSV_NAME = '_mask.png', '_overlay.png', 'predictions.csv'
 
+# %% ../nbs/03_predict.ipynb #f1c8f9a9
 def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=False) -> dict:
     "{'mask', 'overlay', 'dicom_seg': path} of input `f` with output `stem` in `outd`: None if not asked for, '' for a SEG of a non-DICOM input"
     seg = (outd/f"{stem}{SEG_SUFFIX}" if is_dicom(f) else '') if dicom_seg else None
@@ -55,6 +56,7 @@ def _report(n:dict, kept:int, outd):
     ok = n.get('ok', 0); tot = sum(n.values())
     print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), {tot - ok} errors; masks and {CSV_NAME} in {outd}")
 
+# %% ../nbs/03_predict.ipynb #4a1ca236
 def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> Job:
     "The engine's `Job` of `lungseg predict` with these options"
     outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg)
