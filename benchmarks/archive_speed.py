@@ -14,7 +14,7 @@ from lungseg.train import hardware
 
 BIN = Path(sys.executable).parent
 OUT = Path(__file__).resolve().parent/'results'/'archive_speed.json'
-CONFIGS = {'1 process, --workers 1': [], '1 process, --workers 2': ['--workers', '2'],
+CONFIGS = {'1 process, --workers 1': ['--workers', '1'], '1 process, --workers 2': ['--workers', '2'],
            'dask local:1': ['--dask', 'local:1'], 'dask local:2': ['--dask', 'local:2']}
 
 

@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #dcebd7ce
 from __future__ import annotations
-import os, io, re, hashlib, importlib.resources
+import os, re, hashlib, importlib.resources
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps
@@ -14,8 +14,8 @@ from PIL import Image, ImageOps
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'CONVENTIONS_FILE',
            'pkg_path', 'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading',
-           'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'write_dicom', 'read_gray',
-           'read_mask', 'image_size', 'atomic_write', 'find_pairs', 'check_pairs', 'hash_split', 'make_split',
+           'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'read_gray', 'read_mask',
+           'image_size', 'atomic_write', 'clean_temps', 'find_pairs', 'check_pairs', 'hash_split', 'make_split',
            'load_split', 'assign_split', 'load_conventions', 'assign_convention', 'manifest', 'summarize',
            'write_sample', 'manifest_cmd']
 
@@ -191,44 +191,6 @@ def read_dicom(fn, max_side:int=None) -> tuple:
     if ds.get('PhotometricInterpretation', '') == 'MONOCHROME1': a = a.max() - a
     return to_uint8(a), hw
 
-# %% ../nbs/00_data.ipynb #36c6ae0c
-def _dicom_header(fn, shape, bits:int, mono1:bool):
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(fn), {}, file_meta=meta, preamble=b'\0'*128)
-    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, 'DX'
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID, ds.PatientName = generate_uid(), generate_uid(), 'LUNGSEG-TEST', 'Test^Sample'
-    ds.Rows, ds.Columns = shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME1' if mono1 else 'MONOCHROME2'
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
-    return ds
-
-# %% ../nbs/00_data.ipynb #c49f4554
-def _jpeg_pixels(ds, img:np.ndarray):
-    "Put 2-D uint8 `img` into `ds` as JPEG baseline (8 bit, encoded by Pillow, encapsulated)"
-    from pydicom.encaps import encapsulate
-    from pydicom.uid import JPEGBaseline8Bit
-    buf = io.BytesIO(); Image.fromarray(img).save(buf, format='JPEG', quality=95)
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
-    ds.PixelData = encapsulate([buf.getvalue()]); ds['PixelData'].VR = 'OB'
-    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-
-# %% ../nbs/00_data.ipynb #a362f708
-def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None):
-    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM, compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given"
-    ds = _dicom_header(fn, img.shape, bits, mono1)
-    ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
-    if window: ds.WindowCenter, ds.WindowWidth = window
-    if syntax is not None and syntax.name.startswith('JPEG Baseline'): _jpeg_pixels(ds, 255 - img if mono1 else img)
-    else:
-        v = np.asarray(img, np.float32)/255*(2**bits - 1)
-        ds.PixelData = ((2**bits - 1) - v if mono1 else v).round().astype(np.uint16).tobytes()
-        if syntax: ds.compress(syntax)
-    ds.save_as(fn, enforce_file_format=True)
-
 # %% ../nbs/00_data.ipynb #f9c0e7e6
 def _gray_pil(im:Image.Image) -> np.ndarray:
     if im.getexif().get(0x0112, 1) != 1: im = ImageOps.exif_transpose(im)   # EXIF orientation (JPEG, TIFF)
@@ -268,6 +230,21 @@ def atomic_write(fn, save):
     try: save(tmp); os.replace(tmp, fn)
     finally:
         if tmp.exists(): tmp.unlink()
+
+# %% ../nbs/00_data.ipynb #2bf8a986
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass   # another user's process
+    return True
+
+# %% ../nbs/00_data.ipynb #d1156cd3
+def clean_temps(folder) -> list:
+    "Remove the temporary files of `atomic_write` in `folder` left by processes no longer running; return their names"
+    if os.name == 'nt' or not Path(folder).is_dir(): return []
+    gone = [f for f in Path(folder).glob('.*.tmp*') if (p := f.name.rsplit('.tmp', 1)[1]).isdigit() and not _alive(int(p))]
+    for f in gone: f.unlink(missing_ok=True)
+    return sorted(f.name for f in gone)
 
 # %% ../nbs/00_data.ipynb #a9e1b7f0
 def _problem(path, problem, level='error'): return dict(path=str(path), problem=problem, level=level)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 import numpy as np, pandas as pd
-from scipy import ndimage
+from scipy import ndimage, stats
 from fastprogress.fastprogress import progress_bar
 from .data import manifest, read_mask, load_split
-from .pipeline import load_image, run_pipeline, settings_of, load_net, onnx_path, extent_model
+from .masks import outline
+from .pipeline import run_many, settings_of, load_net, onnx_path, extent_model
 
 # %% auto #0
 __all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'score_mask',
-           'evaluate_model', 'bootstrap_ci', 'summarize_metrics', 'format_summary', 'default_split', 'evaluate_cmd']
+           'split_rows', 'evaluate_model', 'bootstrap_ci', 'summarize_metrics', 'format_summary', 'default_split',
+           'evaluate_cmd']
 
 # %% ../nbs/02_evaluate.ipynb #cc662d3c
 def dice_score(pred:np.ndarray, gt:np.ndarray) -> float:
@@ -30,13 +32,10 @@ def iou_score(pred:np.ndarray, gt:np.ndarray) -> float:
     u = np.logical_or(pred, gt).sum()
     return 1. if u == 0 else float(np.logical_and(pred, gt).sum()/u)
 
-# %% ../nbs/02_evaluate.ipynb #ec61b9bb
-def _border(m): return m & ~ndimage.binary_erosion(m, structure=np.ones((3,3)), border_value=0)
-
 # %% ../nbs/02_evaluate.ipynb #6656fb33
 def surface_distances(pred:np.ndarray, gt:np.ndarray) -> tuple:
     "Distances (px) from each boundary pixel of `pred` to `gt`'s boundary, and back (scipy's Euclidean distance transform)"
-    bp, bg = _border(pred.astype(bool)), _border(gt.astype(bool))
+    bp, bg = outline(pred.astype(bool)), outline(gt.astype(bool))
     if not bp.any() or not bg.any(): return np.array([np.inf]), np.array([np.inf])
     return ndimage.distance_transform_edt(~bg)[bp], ndimage.distance_transform_edt(~bp)[bg]
 
@@ -63,33 +62,34 @@ def score_mask(pred:np.ndarray, gt:np.ndarray) -> dict:
     return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt), gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
 
 # %% ../nbs/02_evaluate.ipynb #51665dc7
-def _split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
+def split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
     "The masked rows of manifest `df` in `split` ('all': every masked row)"
     d = df[(df.mask_path != '') & ((df.split == split) if split != 'all' else True)].reset_index(drop=True)
     if not len(d): raise ValueError(f"no image/mask pairs in split {split!r}")
     return d
 
+_split_rows = split_rows   # the name `lungseg.analysis` imports
+
 # %% ../nbs/02_evaluate.ipynb #fd6c47cb
 def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, **overrides) -> pd.DataFrame:
     "Per-image metrics (and QC score) of the pipeline's masks with network `net` (settings from `meta`, then `overrides`) on `split` of manifest `df`"
-    d, s, rows = _split_rows(df, split), settings_of(meta, **overrides), []
-    for i in progress_bar(range(0, len(d), bs), display=sys.stdout.isatty() or 'ipykernel' in sys.modules):
-        chunk = d.iloc[i:i+bs]
-        for r, res in zip(chunk.itertuples(), run_pipeline([load_image(p) for p in chunk.image_path], net, s, bs)):
-            gt = read_mask(r.mask_path)
-            if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
-            rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), height=gt.shape[0], width=gt.shape[1],
-                             **score_mask(res.mask, gt), qc_score=res.qc_score))
+    d, rows = split_rows(df, split), []
+    done = run_many(d.image_path, net, settings_of(meta, **overrides), bs)
+    for r, (_, res) in progress_bar(zip(d.itertuples(), done), total=len(d), display=sys.stdout.isatty() or 'ipykernel' in sys.modules):
+        gt = read_mask(r.mask_path)
+        if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
+        rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), height=gt.shape[0], width=gt.shape[1],
+                         **score_mask(res.mask, gt), qc_score=res.qc_score))
     return pd.DataFrame(rows)
 
 # %% ../nbs/02_evaluate.ipynb #8259aaee
 def bootstrap_ci(x, n:int=2000, seed:int=0, alpha:float=0.05) -> tuple:
-    "Mean of `x` and its percentile-bootstrap (1-`alpha`) interval"
+    "Mean of `x` (non-finite values left out) and its percentile-bootstrap (1-`alpha`) interval from `scipy.stats.bootstrap`"
     x = np.asarray(x, float); x = x[np.isfinite(x)]
     if not len(x): return (np.nan, np.nan, np.nan)
-    rng = np.random.default_rng(seed)
-    ms = x[rng.integers(0, len(x), (n, len(x)))].mean(1)
-    return float(x.mean()), float(np.quantile(ms, alpha/2)), float(np.quantile(ms, 1-alpha/2))
+    if (x == x[0]).all(): return (float(x[0]),)*3   # no spread: scipy warns and the interval has no width
+    ci = stats.bootstrap((x,), np.mean, n_resamples=n, confidence_level=1 - alpha, method='percentile', random_state=np.random.default_rng(seed)).confidence_interval
+    return float(x.mean()), float(ci.low), float(ci.high)
 
 # %% ../nbs/02_evaluate.ipynb #b5ff6321
 def _conv(d, c): return d[d.convention == c] if 'convention' in d else d.iloc[:0]

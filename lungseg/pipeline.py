@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/01_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import os, json, hashlib, functools
+import os, json, hashlib, functools, itertools
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
@@ -16,8 +16,8 @@ from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'run_pipeline',
-           'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path',
+           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'run_pipeline', 'Failed',
+           'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path',
            'extent_model', 'load_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
@@ -152,6 +152,50 @@ def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
     probs = net_probs(net, [a for a, _ in loaded], s['size'], bs, s['tta'])
     return [finish(p, hw, s) for p, (_, hw) in zip(probs, loaded)]
 
+# %% ../nbs/01_pipeline.ipynb #018499a3
+class Failed(namedtuple('Failed', 'stage error')):
+    "An input that failed in `run_many`: the stage ('load', 'network' or 'finish') and the exception"
+
+# %% ../nbs/01_pipeline.ipynb #4725daeb
+class _Now:
+    "A finished 'future' holding `value`: what `run_many` works with when no thread pool is given"
+    def __init__(self, value): self.value = value
+    def result(self): return self.value
+
+# %% ../nbs/01_pipeline.ipynb #e241a4fc
+def _now(fn, *a): return _Now(fn(*a))
+
+# %% ../nbs/01_pipeline.ipynb #43da141d
+def _try(stage, fn, *a):
+    try: return fn(*a)
+    except Exception as e: return Failed(stage, e)
+
+# %% ../nbs/01_pipeline.ipynb #f6df72f0
+def _ready(pending, errors:str):
+    "Yield (src, value) of `pending` [(src, future or Failed)], raising a failure's exception unless `errors='yield'`"
+    for x, v in pending:
+        v = v if isinstance(v, Failed) else v.result()
+        if isinstance(v, Failed) and errors != 'yield': raise v.error
+        yield x, v
+
+# %% ../nbs/01_pipeline.ipynb #bd5339ca
+def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
+    "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, through network `net` in batches of `bs`, finished under settings `s`"
+    run, it = submit or _now, iter(srcs)
+    then = then or (lambda src, small, res: res)
+    def load(): return [(x, run(_try, 'load', load_image, x)) for x in itertools.islice(it, bs)]
+    def end(x, small, hw, p): return then(x, small, finish(p, hw, s))
+    nxt, prev = load(), []
+    while nxt:
+        got = [(x, f.result()) for x, f in nxt]
+        nxt = load()
+        ok = [v for _, v in got if not isinstance(v, Failed)]
+        probs = _try('network', net_probs, net, [a for a, _ in ok], s['size'], bs, s['tta']) if ok else []
+        yield from _ready(prev, errors)
+        ps = iter([] if isinstance(probs, Failed) else probs)
+        prev = [(x, v if isinstance(v, Failed) else probs if isinstance(probs, Failed) else run(_try, 'finish', end, x, *v, next(ps))) for x, v in got]
+    yield from _ready(prev, errors)
+
 # %% ../nbs/01_pipeline.ipynb #f6acb2f9
 WEIGHTS = 'lungseg.onnx'
 
@@ -231,8 +275,7 @@ def load_net(model=None, threads:int=0) -> tuple:
 def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:
     "Boolean lung masks of `srcs` (paths, PIL images or arrays), each at its own size, from `model`'s pipeline (or the shipped model of lung `extent`); `overrides` replace stored settings"
     net, meta = model if isinstance(model, tuple) else load_net(extent_model(extent, model))
-    s, srcs = settings_of(meta, **overrides), list(srcs)
-    return [r.mask for i in range(0, len(srcs), bs) for r in run_pipeline([load_image(x) for x in srcs[i:i+bs]], net, s, bs)]
+    return [r.mask for _, r in run_many(srcs, net, settings_of(meta, **overrides), bs)]
 
 def segment(src, model=None, extent:str='visible', **overrides) -> np.ndarray:
     "Boolean lung mask of `src` (path, PIL image or array) at its own size; `extent='anatomical'` includes the lung behind the heart and the diaphragm"

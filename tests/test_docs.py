@@ -220,7 +220,7 @@ def compare_try(name, r, src):
     "Problems of the page's result `r` against lungseg's own pipeline on image file `src`, and the differences"
     import numpy as np
     from lungseg.pipeline import load_image, load_net, run_pipeline, segment, settings_of
-    from lungseg.predict import lung_stats
+    from lungseg.masks import lung_stats
     if r['state'] != 'done': return [f'{name}: the page says {r["text"]!r}'], None
     got, want = mask_of(r['mask']), segment(src)
     if got.shape != want.shape: return [f'{name}: mask {got.shape[::-1]} px, the image is {want.shape[::-1]}'], None
@@ -257,7 +257,7 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
     deep = tmp_path/'deep.png'; Image.fromarray((a.astype(np.uint16)*100 + 3000)).save(deep)
     assert Image.open(deep).mode.startswith('I;16')
     from pydicom.uid import JPEGBaseline8Bit
-    from lungseg.data import write_dicom
+    from lungseg.testing import write_dicom
     big_dcm = tmp_path/'big.dcm'   # 2300 x 2100: block-averaged by 2 first
     write_dicom(np.asarray(Image.fromarray(a).resize((2100, 2300), Image.BICUBIC)), big_dcm, bits=12, window=(1800, 3000))
     mono1 = tmp_path/'mono1.dcm'; write_dicom(a, mono1, bits=16, mono1=True, slope=2., intercept=-1024.)
@@ -292,7 +292,7 @@ def test_try_page_bad_input(site, server, browser, tmp_path):
     bad.write_bytes(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + struct.pack('>IIBBBBB', 64, 64, 8, 0, 0, 0, 0) + b'\0' * 60)
     import numpy as np
     from pydicom.uid import JPEGLSLossless
-    from lungseg.data import write_dicom
+    from lungseg.testing import write_dicom
     jls = tmp_path/'jpegls.dcm'; write_dicom(np.full((64, 64), 100, np.uint8), jls, syntax=JPEGLSLossless)
     want = {txt: 'is not a PNG, JPEG or DICOM image', huge: 'megapixels', bad: 'cannot decode', jls: 'JPEG-LS pixel data is not read here'}
     problems = []
@@ -312,7 +312,7 @@ def test_try_pipeline_exact(site, server, browser):
     import numpy as np
     from PIL import Image
     from lungseg.pipeline import load_meta, postprocess, qc_score, upsample
-    from lungseg.predict import lr_labels
+    from lungseg.masks import lr_labels
     rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
     sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
     imgs = [rng.integers(0, 256, s[:2], dtype=np.uint8) for s in sizes]

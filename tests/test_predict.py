@@ -9,7 +9,8 @@ import subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from lungseg.data import sample_path, read_gray, read_mask, write_dicom
+from lungseg.data import sample_path, read_gray, read_mask
+from lungseg.testing import write_dicom
 from lungseg.predict import CSV_COLS
 from lungseg.evaluate import dice_score
 
@@ -36,6 +37,7 @@ def test_cli_mixed_folder(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     res = pd.read_csv(out/'predictions.csv')
     assert list(res.columns) == CSV_COLS
+    assert res[res.status == 'ok'][['height', 'width', 'lung_pixels', 'mask', 'model_sha256', 'run_key']].notna().all().all()   # no column left empty
     ok, bad = res[res.status == 'ok'], res[res.status == 'error']
     assert len(ok) == 5 and sorted(Path(p).name for p in bad.input) == ['broken.png', 'fake.dcm'], res
     assert bad.error.str.len().gt(0).all()
