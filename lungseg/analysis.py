@@ -12,8 +12,8 @@ import numpy as np, pandas as pd
 from scipy import stats
 from .data import read_mask, atomic_write
 from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
-from .predict import outline
-from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, _split_rows
+from .masks import outline
+from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, split_rows
 from .train import train, split_hash, write_model_card
 
 # %% auto #0
@@ -126,7 +126,7 @@ def analyse_split(net, meta:dict, # pipeline network and its metadata, as from `
                   bs:int=8, # images predicted together
                  ) -> tuple:
     "Per-image metrics of the raw, pp, tta and tta_pp masks with `qc`, `qc_tta` and `flip_dis` scores; and the reliability table of the raw maps"
-    d, vs, rows, counts = _split_rows(df, split), variant_settings(meta), [], np.zeros((3, n_bins))
+    d, vs, rows, counts = split_rows(df, split), variant_settings(meta), [], np.zeros((3, n_bins))
     for i in range(0, len(d), bs):
         chunk = d.iloc[i:i+bs]
         loaded = [load_image(f) for f in chunk.image_path]

@@ -11,7 +11,7 @@ from PIL import Image
 from scipy import ndimage
 from skimage.measure import label
 from .data import read_gray, read_mask
-from .predict import lr_labels
+from .masks import lr_labels
 
 # %% auto #0
 __all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'mask_stats', 'stats_table', 'lung_z', 'roundtrip_dice',

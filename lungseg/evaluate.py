@@ -68,8 +68,6 @@ def split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
     if not len(d): raise ValueError(f"no image/mask pairs in split {split!r}")
     return d
 
-_split_rows = split_rows   # the name `lungseg.analysis` imports
-
 # %% ../nbs/02_evaluate.ipynb #fd6c47cb
 def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, **overrides) -> pd.DataFrame:
     "Per-image metrics (and QC score) of the pipeline's masks with network `net` (settings from `meta`, then `overrides`) on `split` of manifest `df`"

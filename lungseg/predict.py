@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .data import is_dicom, atomic_write, sample_path
-from .masks import lr_labels, lung_stats, draw_overlay, midline, outline  # noqa: F401 (midline, outline: the names' old home)
+from .masks import lr_labels, lung_stats, draw_overlay
 from .dicom import write_dicom_seg, SEG_SUFFIX
 from .engine import Job, run_job
 

@@ -41,7 +41,7 @@ ORDER = ['data', 'masks', 'dicom', 'pipeline', 'testing', 'evaluate', 'engine', 
          'model', 'train', 'conventions', 'eda', 'analysis']
 # Imports made in nbs/10_eda.ipynb and nbs/14_error_analysis.ipynb, notebooks this change could not edit; their modules
 # import the old names, which stay importable. (module, imported module, name)
-KNOWN = {('eda', 'predict', 'lr_labels'), ('analysis', 'predict', 'outline'), ('analysis', 'evaluate', '_split_rows')}
+KNOWN = set()   # (module, source, name) allowed exceptions: none
 
 
 def imported_names(mod) -> set:
