@@ -297,8 +297,9 @@ def train_cmd(
 
 # %% ../nbs/12_train.ipynb #a479bf66
 if __name__ == '__main__' and not in_ipython():   # `python -m lungseg.train ARGS` is `lungseg train ARGS`: what `accelerate launch` runs in each process
-    from lungseg.cli import main
-    raise SystemExit(main(['train', *sys.argv[1:]]))
+    from fastcore.script import anno_parser   # the parser `lungseg train` uses; the training side imports no command module
+    _a = vars(anno_parser(train_cmd, prog='lungseg train', pos=['data']).parse_args()); _a.pop('pdb', None); _a.pop('xtra', None)
+    raise SystemExit(train_cmd(**_a))
 
 # %% ../nbs/12_train.ipynb #581eeb42
 def weights_bytes(model) -> int:
