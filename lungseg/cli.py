@@ -24,7 +24,7 @@ def usage() -> str:
     "What `lungseg --help` prints: each command with what it does"
     return "usage: lungseg COMMAND ...  (lungseg COMMAND --help for its options)\n\ncommands:\n" + '\n'.join(f"  {k:<9} {v[2]}" for k, v in COMMANDS.items())
 
-TRAIN_MODULES = ('torch', 'torchvision', 'fastai', 'onnx', 'matplotlib', 'sklearn', 'skimage', 'seaborn')  # the `train` extra
+TRAIN_MODULES = ('torch', 'torchvision', 'fastai', 'accelerate', 'onnx', 'matplotlib', 'sklearn', 'skimage', 'seaborn')  # the `train` extra
 
 def _load(name):
     "The function behind command `name`; SystemExit(2) with the extra to install if its module needs one that is missing"
