@@ -3,7 +3,8 @@
 The stored SEG must reference its source and hold the mask `lungseg predict --dicom-seg` writes for the same file; a rerun
 stores nothing; a run killed after its first store resumes without duplicates; and each failure (server down, wrong URL,
 401, 403, a missing study, an instance that fails to decode or to store) is one line, a non-zero exit and no traceback.
-`.ci/run` installs Orthanc (apt-get install orthanc orthanc-dicomweb); without it these tests are skipped.
+`.ci/run` installs Orthanc (apt-get install orthanc orthanc-dicomweb) and sets LUNGSEG_REQUIRE_ORTHANC=1, so that there they
+fail instead of skipping when it is missing; elsewhere, without it, they are skipped.
 """
 import os, signal, subprocess, sys, time
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 from lungseg.data import sample_path, read_gray
 from lungseg.testing import orthanc_binary, orthanc_server, write_study, broken_dicom, free_port
 
-pytest.importorskip('dicomweb_client')
-if orthanc_binary() is None: pytest.skip('Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)', allow_module_level=True)
+try: import dicomweb_client; MISSING = None if orthanc_binary() else 'Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)'
+except ImportError: MISSING = "dicomweb-client is not installed (pip install 'lungseg[pacs]')"
+if MISSING and os.environ.get('LUNGSEG_REQUIRE_ORTHANC') == '1': raise RuntimeError(f"LUNGSEG_REQUIRE_ORTHANC=1 (.ci/run) but {MISSING}")
+if MISSING: pytest.skip(MISSING, allow_module_level=True)
 
 BIN = Path(sys.executable).parent
 IMGS = [read_gray(f) for f in sorted((sample_path()/'images').glob('*.png'))[:4]]
