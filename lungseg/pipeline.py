@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
+from .dicom import read_dicom
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
