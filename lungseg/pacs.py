@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 import numpy as np
 from .masks import lr_labels, draw_overlay
-from .dicom import write_dicom_seg
+from .dicom import seg_source, dicom_seg
 from .pipeline import load_net, settings_of, extent_model
 from .engine import run_key, image_rows
 from .predict import setting_overrides
@@ -115,21 +115,18 @@ def output_uids(sop_uid:str, key:str, kind:str='seg') -> tuple:
 
 # %% ../nbs/05a_pacs.ipynb #883e1dba
 def seg_dataset(fn:Path, mask:np.ndarray, key:str):
-    "The DICOM SEG of source DICOM file `fn` with lung mask `mask`, written by `write_dicom_seg` as `predict --dicom-seg` does, with the `output_uids` of run key `key`"
-    import pydicom
-    out = fn.with_name(f"{fn.stem}.seg.dcm"); write_dicom_seg(fn, lr_labels(mask), out)
-    ds = pydicom.dcmread(out); out.unlink()
-    ds.SeriesInstanceUID, ds.SOPInstanceUID = output_uids(pydicom.dcmread(fn, stop_before_pixels=True).SOPInstanceUID, key, 'seg')
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.SeriesDescription, ds.ContentDescription = f"{SEG_DESC} {key}", f"lungseg run {key}"
+    "The DICOM SEG of source DICOM file `fn` with lung mask `mask`, made by `dicom_seg` as `predict --dicom-seg` makes it, with the `output_uids` of run key `key`"
+    series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'seg')
+    ds = dicom_seg(fn, lr_labels(mask), series, sop, f"{SEG_DESC} {key}")
+    ds.ContentDescription = f"lungseg run {key}"
     return ds
 
 # %% ../nbs/05a_pacs.ipynb #bd1f985f
 def overlay_dataset(fn:Path, small:np.ndarray, mask:np.ndarray, key:str):
     "A secondary-capture overlay of `mask` on working copy `small` of source DICOM file `fn`, with the `output_uids` of run key `key`"
-    import highdicom as hd, pydicom
+    import highdicom as hd
     from pydicom.dataset import Dataset
-    src = pydicom.dcmread(fn, stop_before_pixels=True)
+    src = seg_source(fn)
     series, sop = output_uids(src.SOPInstanceUID, key, 'overlay')
     sc = hd.sc.SCImage.from_ref_dataset(src, np.asarray(draw_overlay(small, mask)), 'RGB', 8, 'PATIENT', series, 9002, sop, 1, 'lungseg',
                                         patient_orientation=tuple(src.get('PatientOrientation') or ('L', 'F')))

@@ -42,8 +42,8 @@ def _jpeg_pixels(ds, img:np.ndarray):
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
 
 # %% ../nbs/07_testing.ipynb #f0c5dd4d
-def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None, frames:int=1):
-    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM (`frames` copies), compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given"
+def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None, frames:int=1, attrs:dict=None):
+    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM (`frames` copies), compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given; header attributes `attrs` {keyword: value} set last"
     ds = _dicom_header(fn, img.shape, bits, mono1)
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     if window: ds.WindowCenter, ds.WindowWidth = window
@@ -53,6 +53,7 @@ def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1
         ds.PixelData = ((2**bits - 1) - v if mono1 else v).round().astype(np.uint16).tobytes()*frames
         if frames > 1: ds.NumberOfFrames = frames
         if syntax: ds.compress(syntax)
+    for k, v in (attrs or {}).items(): setattr(ds, k, v)
     ds.save_as(fn, enforce_file_format=True)
 
 # %% ../nbs/07_testing.ipynb #b52f6e14
@@ -97,23 +98,18 @@ def tampered_model(d) -> Path:
 # %% ../nbs/07_testing.ipynb #5b304520
 def write_study(d, imgs:list, modalities:list, study_uid:str=None) -> list:
     "Write 2-D uint8 `imgs` into folder `d` as DICOM files of one study, each in its own series with the modality in `modalities`; their paths"
-    from pydicom import dcmread
     from pydicom.uid import generate_uid
     d = Path(d); d.mkdir(parents=True, exist_ok=True); study, out = study_uid or generate_uid(), []
     for i, (img, mod) in enumerate(zip(imgs, modalities)):
-        fn = d/f"{i:02d}_{mod.lower()}.dcm"; write_dicom(img, fn); ds = dcmread(fn)
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality, ds.SeriesNumber, ds.InstanceNumber = study, generate_uid(), mod, i + 1, 1
-        ds.StudyDate, ds.AccessionNumber = '20240115', f'LS{i:04d}'
-        ds.save_as(fn); out.append(fn)
+        out.append(fn := d/f"{i:02d}_{mod.lower()}.dcm")
+        write_dicom(img, fn, attrs=dict(StudyInstanceUID=study, SeriesInstanceUID=generate_uid(), Modality=mod, SeriesNumber=i + 1, InstanceNumber=1,
+                                        StudyDate='20240115', AccessionNumber=f'LS{i:04d}'))
     return out
 
 # %% ../nbs/07_testing.ipynb #945fa3b5
 def broken_dicom(fn, img:np.ndarray, study_uid:str=None) -> Path:
-    "Write 2-D uint8 `img` as a DX DICOM file `fn` (in study `study_uid` if given) whose pixel data is cut to 100 bytes: readable header, undecodable image"
-    from pydicom import dcmread
-    fn = Path(fn); write_dicom(img, fn); ds = dcmread(fn)
-    if study_uid: ds.StudyInstanceUID = study_uid
-    ds.PixelData = ds.PixelData[:100]; ds.save_as(fn)
+    "Write 2-D uint8 `img` as a DX DICOM file `fn` (in study `study_uid` if given) whose header claims twice its rows: readable header, undecodable image"
+    fn = Path(fn); write_dicom(img, fn, attrs=dict(Rows=2*img.shape[0], **({'StudyInstanceUID': study_uid} if study_uid else {})))
     return fn
 
 # %% ../nbs/07_testing.ipynb #fecdc6a1
