@@ -30,7 +30,7 @@ def pacs_session(ca_bundle:str=None, env:dict=None):
     env, s = os.environ if env is None else env, requests.Session()
     if env.get('LUNGSEG_PACS_USER'): s.auth = (env['LUNGSEG_PACS_USER'], env.get('LUNGSEG_PACS_PASSWORD', ''))
     elif env.get('LUNGSEG_PACS_TOKEN'): s.headers['Authorization'] = f"Bearer {env['LUNGSEG_PACS_TOKEN']}"
-    if ca_bundle: s.verify = ca_bundle
+    if ca_bundle: s.verify, s.request = ca_bundle, functools.partial(s.request, verify=ca_bundle)   # explicit: REQUESTS_CA_BUNDLE overrides a session's verify
     return s
 
 # %% ../nbs/05a_pacs.ipynb #ecb31c87

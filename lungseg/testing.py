@@ -14,7 +14,7 @@ from .data import read_gray
 
 # %% auto #0
 __all__ = ['ORTHANC_PLUGINS', 'write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'write_study', 'broken_dicom',
-           'orthanc_binary', 'free_port', 'orthanc_config', 'orthanc_server']
+           'orthanc_binary', 'free_port', 'orthanc_config', 'orthanc_server', 'self_signed_cert']
 
 # %% ../nbs/07_testing.ipynb #48990306
 def _dicom_header(fn, shape, bits:int, mono1:bool):
@@ -163,3 +163,11 @@ def orthanc_server(d=None, users:dict=None, lua:str=None, timeout:float=30.):
             p.terminate()
             try: p.wait(10)
             except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+# %% ../nbs/07_testing.ipynb #c1a1a6b7
+def self_signed_cert(d) -> Path:
+    "Make a self-signed certificate for 127.0.0.1 in folder `d` with the openssl command: cert.pem (the CA bundle a client trusts) and key.pem; the first"
+    d = Path(d)
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(d/'key.pem'), '-out', str(d/'cert.pem'), '-days', '2',
+                    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
+    return d/'cert.pem'

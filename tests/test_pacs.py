@@ -2,17 +2,17 @@
 
 The stored SEG must reference its source and hold the mask `lungseg predict --dicom-seg` writes for the same file; a rerun
 stores nothing; a run killed after its first store resumes without duplicates; and each failure (server down, wrong URL,
-401, 403, a missing study, an instance that fails to decode or to store) is one line, a non-zero exit and no traceback.
+401, 403, a certificate it cannot check, a missing study, an instance that fails to decode or to store) is one line, a non-zero exit and no traceback.
 `.ci/run` installs Orthanc (apt-get install orthanc orthanc-dicomweb) and sets LUNGSEG_REQUIRE_ORTHANC=1, so that there they
 fail instead of skipping when it is missing; elsewhere, without it, they are skipped.
 """
-import os, signal, subprocess, sys, time
+import http.server, os, shutil, signal, ssl, subprocess, sys, threading, time
 from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
 from lungseg.data import sample_path, read_gray
-from lungseg.testing import orthanc_binary, orthanc_server, write_study, broken_dicom, free_port
+from lungseg.testing import orthanc_binary, orthanc_server, write_study, broken_dicom, free_port, self_signed_cert
 
 try: import dicomweb_client; MISSING = None if orthanc_binary() else 'Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)'
 except ImportError: MISSING = "dicomweb-client is not installed (pip install 'lungseg[pacs]')"
@@ -227,3 +227,49 @@ def test_store_refused_and_forbidden(secured, tmp_path):
         (line,) = [l for l in r.stderr.splitlines() if 'failed' in l]
         assert pydicom.dcmread(next(tmp_path.glob('*.dcm'))).SOPInstanceUID in line and why in line, line
     assert series(secured, st, 'SEG', auth=('lungseg', USERS['lungseg'])) == []
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    "Forwards each request to the Orthanc at `server.target`, as a TLS-terminating proxy in front of a PACS does (Debian's Orthanc 1.10 crashes on HTTPS itself)"
+    def body(self) -> bytes:
+        if self.headers.get('Transfer-Encoding', '').lower() != 'chunked': return self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        out = b''
+        while (n := int(self.rfile.readline().split(b';')[0], 16)): out += self.rfile.read(n); self.rfile.readline()
+        self.rfile.readline(); return out
+    def forward(self):
+        import requests
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() in ('content-type', 'accept', 'authorization')}
+        r = requests.request(self.command, self.server.target + self.path, data=self.body(), headers=hdrs)
+        self.send_response(r.status_code)
+        if 'Content-Type' in r.headers: self.send_header('Content-Type', r.headers['Content-Type'])
+        self.send_header('Content-Length', str(len(r.content))); self.end_headers(); self.wfile.write(r.content)
+    do_GET = do_POST = forward
+    def log_message(self, *a): pass
+
+
+@pytest.fixture(scope='session')
+def https_orthanc(orthanc, tmp_path_factory):
+    "The session's Orthanc behind an HTTPS proxy with a self-signed certificate for 127.0.0.1: (URL, its CA bundle)"
+    if not shutil.which('openssl'): pytest.skip('the openssl command is not installed')
+    ca = self_signed_cert(tmp_path_factory.mktemp('tls'))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Proxy); httpd.target = orthanc.split('/dicom-web')[0]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(ca, ca.parent/'key.pem')
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'https://127.0.0.1:{httpd.server_address[1]}/dicom-web', ca
+    httpd.shutdown()
+
+
+def test_https_checks_certificates(orthanc, https_orthanc, tmp_path):
+    "Certificates are checked by default; --ca-bundle or REQUESTS_CA_BUNDLE names the CA that signed the server's"
+    url, ca = https_orthanc
+    st = upload(orthanc, write_study(tmp_path, IMGS[:1], ['DX']))
+    r = lungseg('pacs', url, '--study', st)
+    no_traceback(r)
+    assert r.returncode == 2 and 'certificate check failed' in r.stderr and '--ca-bundle' in r.stderr, r.stdout + r.stderr
+    assert series(orthanc, st, 'SEG') == []
+    r = lungseg('pacs', url, '--study', st, '--ca-bundle', ca)
+    assert r.returncode == 0 and '1 instances segmented and stored, 0 already done' in r.stdout, r.stdout + r.stderr
+    r = lungseg('pacs', url, '--study', st, env={'REQUESTS_CA_BUNDLE': str(ca)})
+    assert r.returncode == 0 and '0 instances segmented and stored, 1 already done' in r.stdout, r.stdout + r.stderr
+    assert len(series(orthanc, st, 'SEG')) == 1
