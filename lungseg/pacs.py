@@ -187,13 +187,13 @@ def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str=
         for kind in sorted(it.todo, key=KINDS[::-1].index):
             store(client, seg_dataset(fn, res.mask, key) if kind == 'seg' else overlay_dataset(fn, small, res.mask, key))
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
-    return dict(input=str(fn), status='stored', error='')
+    return dict(input=str(fn), status='stored', error='', qc_flag=res.qc_flag)
 
 # %% ../nbs/05a_pacs.ipynb #f1943b37
 def _row_error(r:dict, fn) -> str: return r['error'].replace(f"{fn}: ", '')
 
 def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the server', say=print) -> Counter:
-    "Segment and store the outputs of `items` with network `net` under settings `s`; counts of 'stored', 'failed' and skip reasons"
+    "Segment and store the outputs of `items` with network `net` under settings `s`; counts of 'stored', 'QC-flagged', 'failed' and skip reasons"
     n, work = Counter(), functools.partial(store_outputs, client=client, key=key, url=url)
     def failed(it, msg): n['failed'] += 1; print(f"lungseg pacs: failed: study {it.study} instance {it.sop}: {msg}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix='lungseg-pacs-') as d:
@@ -205,14 +205,15 @@ def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the s
                 except Exception as e: failed(it, pacs_error(e, url))
             for r in image_rows(list(got), net, s, work, got.get, bs):
                 fn = Path(r['input']); it = got[fn]; fn.unlink(missing_ok=True)
-                if r['status'] == 'stored': n['stored'] += 1; say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}")
-                else: failed(it, _row_error(r, fn))
+                if r['status'] != 'stored': failed(it, _row_error(r, fn)); continue
+                n['stored'] += 1; n['QC-flagged'] += bool(r.get('qc_flag'))
+                say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}" + (' (QC flag: an uncertain mask, check it)' if r.get('qc_flag') else ''))
     return n
 
 # %% ../nbs/05a_pacs.ipynb #30fedceb
 def _summary(n:Counter, done:int, dry:bool) -> str:
-    skips = ', '.join(f"{v} {k}" for k, v in sorted(n.items()) if k not in ('stored', 'failed', 'todo'))
-    head = f"{n['todo']} instances to segment" if dry else f"{n['stored']} instances segmented and stored"
+    skips = ', '.join(f"{v} {k}" for k, v in sorted(n.items()) if v and k not in ('stored', 'QC-flagged', 'failed', 'todo'))
+    head = f"{n['todo']} instances to segment" if dry else f"{n['stored']} instances segmented and stored" + (f" ({n['QC-flagged']} flagged by QC)" if n['QC-flagged'] else '')
     return f"{head}, {done} already done, {n['failed']} failed" + (f"; skipped: {skips}" if skips else '')
 
 # %% ../nbs/05a_pacs.ipynb #0ba9d913
