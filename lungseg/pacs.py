@@ -237,7 +237,7 @@ def pacs_cmd(
     overlay:bool=False, # also store a secondary-capture overlay (the mask drawn on the X-ray) for viewers that cannot show SEG
     dry_run:bool=False, # list what would be segmented and stored; store nothing
     model:str=None, # model, as for lungseg predict: a shipped model's name, an .onnx, or .pth/.json with the .onnx beside it
-    extent:str='visible', # lung extent: 'visible' (default) or 'anatomical'
+    extent:str='visible', # lung extent: 'visible' (the lung field) or 'anatomical' (also behind the heart and the diaphragm dome)
     tta:bool=False, # average with the prediction of the horizontally flipped image
     thresh:float=None, # lung probability threshold (default: the model's JSON)
     raw:bool=False, # skip the post-processing the model's JSON asks for
