@@ -292,7 +292,7 @@ def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
     return dict(chest=round(t, 6), inverted=0.5, rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest valid non-chest image below it; inverted: 0.5',
                 valid_chest_min=float(sigmoid(lo)), valid_negative_below_max=float(sigmoid(hi)))
 
-# %% ../nbs/12b_input_check.ipynb #596b4b0e
+# %% ../nbs/12b_input_check.ipynb #aa94d4c8
 def orient_name(k:int, inv:bool) -> str:
     "A short name of an orientation: the quarter turns clockwise and the inversion ('0', '90', '180 inv', ...)"
     return f"{90*int(k)}{' inv' if inv else ''}"
@@ -304,7 +304,7 @@ def confusion(d:pd.DataFrame) -> pd.DataFrame:
     order = [orient_name(k, i) for k, i in ORIENTS]
     return t.reindex(index=order, columns=[c for c in order + ['rejected'] if c in t.columns] + [c for c in t.columns if c not in order + ['rejected']], fill_value=0)
 
-# %% ../nbs/12b_input_check.ipynb #aa94d4c8
+# %% ../nbs/12b_input_check.ipynb #4b7392aa
 def check_summary(real:pd.DataFrame, neg:pd.DataFrame) -> pd.DataFrame:
     "One row per set: images, share with the right turn and inversion, share rejected, for the images as given and for all eight orientations; and the negatives' rejection"
     rows = []
@@ -317,7 +317,7 @@ def check_summary(real:pd.DataFrame, neg:pd.DataFrame) -> pd.DataFrame:
         out.loc[s, ['negatives', 'negatives_rejected', 'half_crops', 'half_crops_rejected']] = [len(nc), nc.rejected.mean(), (d.kind == 'cxr_half').sum(), d[d.kind == 'cxr_half'].rejected.mean()]
     return out
 
-# %% ../nbs/12b_input_check.ipynb #491194d0
+# %% ../nbs/12b_input_check.ipynb #fba066c9
 VARIANTS = {'as given': (0, False), '90': (1, False), '180': (2, False), '270': (3, False), 'inverted': (0, True)}
 
 def pipeline_study(files, masks, name:str='', variants=VARIANTS, bs:int=8) -> pd.DataFrame:
@@ -331,7 +331,7 @@ def pipeline_study(files, masks, name:str='', variants=VARIANTS, bs:int=8) -> pd
                                  rotation=r.rotation, inverted=r.inverted, rejected=bool(r.rejected)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/12b_input_check.ipynb #fba066c9
+# %% ../nbs/12b_input_check.ipynb #45cba827
 def study_summary(per:pd.DataFrame) -> pd.DataFrame:
     "Per set and variant of `pipeline_study` rows: mean Dice, the largest drop of an image's Dice below its own as-given Dice (check on), wrong turns or inversions, rejections"
     base = per[(per.variant == 'as given') & per.input_check].set_index(['set', 'stem']).dice
@@ -342,7 +342,7 @@ def study_summary(per:pd.DataFrame) -> pd.DataFrame:
                         wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None, rejected=int(d.rejected.sum())))
     return pd.DataFrame(out)
 
-# %% ../nbs/12b_input_check.ipynb #91c13cb7
+# %% ../nbs/12b_input_check.ipynb #3c95bb48
 def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series=None) -> dict:
     "The `evidence` block of the checker's JSON: per set the `check_summary` shares, the test negatives' rejection, and per set of `study_summary` the pipeline's Dice changes"
     e = {s: {k: round(float(summary.loc[s, k]), 4) for k in ('as_given_right', 'as_given_rejected', 'all8_right', 'all8_rejected')} | dict(images=int(summary.loc[s, 'images']))
@@ -354,7 +354,7 @@ def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series
         e['pipeline'] = {s: dict(max_drop=round(float(d.max_drop.max()), 4), as_given_change=round(float(moved[s]), 5)) for s, d in on.groupby('set')}
     return e
 
-# %% ../nbs/12b_input_check.ipynb #3c95bb48
+# %% ../nbs/12b_input_check.ipynb #538101de
 def refresh_cards():
     "Rewrite the model card of the default and of each shipped alternative from their JSON (`lungseg.train.write_model_card`), now with the input check's section"
     for name in [None, *shipped_models()]:
