@@ -14,10 +14,9 @@ from PIL import Image, ImageOps
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'CONVENTIONS_FILE',
            'pkg_path', 'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading',
-           'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'block_mean', 'read_dicom', 'read_gray', 'read_mask',
-           'image_size', 'atomic_write', 'clean_temps', 'find_pairs', 'check_pairs', 'hash_split', 'make_split',
-           'load_split', 'assign_split', 'load_conventions', 'assign_convention', 'manifest', 'summarize',
-           'write_sample', 'manifest_cmd']
+           'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'read_gray', 'read_mask', 'image_size', 'atomic_write',
+           'clean_temps', 'find_pairs', 'check_pairs', 'hash_split', 'load_split', 'assign_split', 'load_conventions',
+           'assign_convention', 'manifest', 'summarize', 'manifest_cmd']
 
 # %% ../nbs/00_data.ipynb #c488dea6
 def pkg_path() -> Path:
@@ -159,38 +158,6 @@ def is_dicom(fn) -> bool:
 # %% ../nbs/00_data.ipynb #53363e24
 READ_EXTS = IMG_EXTS + DICOM_EXTS
 
-# %% ../nbs/00_data.ipynb #b114d37c
-def block_mean(a:np.ndarray, f:int) -> np.ndarray:
-    "Mean of `f`x`f` blocks of 2-D `a` (edges cropped), in float32"
-    h, w = (a.shape[0]//f)*f, (a.shape[1]//f)*f
-    return a[:h, :w].reshape(h//f, f, w//f, f).astype(np.float32).mean((1, 3), dtype=np.float32)
-
-# %% ../nbs/00_data.ipynb #3990f827
-def _dicom_pixels(fn):
-    import pydicom
-    try:
-        ds = pydicom.dcmread(fn)
-        if 'PixelData' not in ds: raise ValueError("DICOM file has no pixel data")
-        a = ds.pixel_array
-    except Exception as e: raise ValueError(f"{fn}: cannot read DICOM ({type(e).__name__}: {e})") from e
-    if int(ds.get('NumberOfFrames', 1) or 1) > 1: a = a[0]   # multi-frame: the first frame (documented above)
-    return ds, a
-
-# %% ../nbs/00_data.ipynb #231f1004
-def read_dicom(fn, max_side:int=None) -> tuple:
-    "8-bit grayscale of DICOM file `fn` (modality LUT, VOI LUT/window, MONOCHROME1 inverted), block-averaged to about `max_side`, and its (height, width)"
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-    ds, a = _dicom_pixels(fn)
-    if a.ndim == 3: return gray_array(a), a.shape[:2]   # colour DICOM (screenshots, secondary captures)
-    if a.ndim != 2: raise ValueError(f"{fn}: DICOM pixel data has shape {a.shape}, not an image")
-    hw = a.shape
-    if max_side and (f := max(hw)//max_side) >= 2: a = block_mean(a, f)
-    a = apply_modality_lut(a, ds)
-    if 'WindowCenter' in ds or 'VOILUTSequence' in ds: a = apply_voi_lut(a, ds)
-    a = np.asarray(a, dtype=np.float32)
-    if ds.get('PhotometricInterpretation', '') == 'MONOCHROME1': a = a.max() - a
-    return to_uint8(a), hw
-
 # %% ../nbs/00_data.ipynb #f9c0e7e6
 def _gray_pil(im:Image.Image) -> np.ndarray:
     if im.getexif().get(0x0112, 1) != 1: im = ImageOps.exif_transpose(im)   # EXIF orientation (JPEG, TIFF)
@@ -199,10 +166,10 @@ def _gray_pil(im:Image.Image) -> np.ndarray:
 
 # %% ../nbs/00_data.ipynb #672f7dc4
 def read_gray(src) -> np.ndarray:
-    "2-D uint8 grayscale of `src`: an image file (Pillow formats; DICOM), a PIL image or a numpy array"
+    "2-D uint8 grayscale of `src`: an image file in a Pillow format, a PIL image or a numpy array (a DICOM file is refused: see `lungseg.dicom.read_dicom`)"
     if isinstance(src, np.ndarray): return gray_array(src)
     if isinstance(src, Image.Image): return _gray_pil(src)
-    if is_dicom(src): return read_dicom(src)[0]
+    if is_dicom(src): raise ValueError(f"{src}: a DICOM file; read it with lungseg.dicom.read_dicom (lungseg.pipeline.load_image reads both)")
     try:
         with Image.open(src) as im: im.load(); return _gray_pil(im)
     except Exception as e: raise ValueError(f"{src}: cannot read image ({type(e).__name__}: {e})") from e
@@ -302,17 +269,6 @@ def hash_split(stem:str, valid_pct:float=0.15, test_pct:float=0.15) -> str:
     u = int(hashlib.sha256(stem.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return 'test' if u < test_pct else 'valid' if u < test_pct + valid_pct else 'train'
 
-# %% ../nbs/00_data.ipynb #6b94e0b3
-def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:int=42) -> pd.DataFrame:
-    "Stratified (source x TB) train/valid/test split of the masked rows of manifest `df`"
-    from sklearn.model_selection import train_test_split
-    d = df[df.mask_path != ''].sort_values('stem')
-    strat = d.source + '_' + d.tb.astype(str)
-    rest, test = train_test_split(d.stem, test_size=test_pct, stratify=strat, random_state=seed)
-    train, valid = train_test_split(rest, test_size=valid_pct/(1-test_pct), stratify=strat[rest.index], random_state=seed)
-    s = pd.concat([pd.DataFrame(dict(stem=x, split=n)) for x, n in ((train,'train'), (valid,'valid'), (test,'test'))])
-    return s.sort_values('stem').reset_index(drop=True)
-
 # %% ../nbs/00_data.ipynb #4ac6cbf7
 SPLIT_FILE = 'split.csv'
 
@@ -361,21 +317,6 @@ def summarize(df:pd.DataFrame, probs:pd.DataFrame) -> str:
     out += [f"  {p}: {m}" for p, m in zip(err.path, err.problem)]
     if len(info): out.append(f"{len(info)} notes: " + ', '.join(f"{n} x {m}" for m, n in info.problem.value_counts().items()))
     return '\n'.join(out)
-
-# %% ../nbs/00_data.ipynb #a0059304
-def write_sample(df:pd.DataFrame, dest, n_train:int=2, size:int=256, n_unmasked:int=2, seed:int=0) -> pd.DataFrame:
-    "Write a small stratified sample of manifest `df` (with `split`) to `dest` at `size` px"
-    dest = Path(dest); (dest/'images').mkdir(parents=True, exist_ok=True); (dest/'masks').mkdir(exist_ok=True)
-    d = df[df.mask_path != '']
-    pick = pd.concat([g.sample(n, random_state=seed) for (_, _, s), g in d.groupby(['source','tb','split'])
-                      for n in [min(len(g), n_train if s == 'train' else 1)]])
-    pick = pd.concat([pick, df[(df.mask_path == '') & (df.source == 'Shenzhen')].sample(n_unmasked, random_state=seed)])
-    for r in pick.itertuples():
-        Image.fromarray(read_gray(r.image_path)).resize((size, size), Image.BILINEAR).save(dest/'images'/f'{r.stem}.png', optimize=True)
-        if r.mask_path:
-            m = Image.fromarray(read_mask(r.mask_path).astype(np.uint8)*255).resize((size, size), Image.BILINEAR)
-            Image.fromarray((np.asarray(m) >= 128).astype(np.uint8)*255).save(dest/'masks'/f'{r.stem}_mask.png', optimize=True)
-    return pick
 
 # %% ../nbs/00_data.ipynb #cc42f0b5
 def manifest_cmd(

@@ -1,4 +1,4 @@
-"""The DICOM Segmentation that `lungseg predict --dicom-seg` writes beside each DICOM input: the patient's right and left lung as two coded segments, referencing the source. DICOM in (reading any transfer syntax) is `lungseg.data.read_dicom`.
+"""DICOM in: any transfer syntax, the standard's LUTs, shrunk while read. DICOM out: the Segmentation that `lungseg predict --dicom-seg` writes beside each DICOM input, the patient's right and left lung as two coded segments, referencing the source.
 
 Docs: https://lungseg.github.io/lungseg/dicom.html.md"""
 
@@ -7,10 +7,42 @@ Docs: https://lungseg.github.io/lungseg/dicom.html.md"""
 # %% ../nbs/00b_dicom.ipynb #0c83683d
 from __future__ import annotations
 import numpy as np
-from .data import atomic_write
+from .data import atomic_write, to_uint8, gray_array
 
 # %% auto #0
-__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'seg_source', 'write_dicom_seg']
+__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'seg_source', 'write_dicom_seg']
+
+# %% ../nbs/00b_dicom.ipynb #b114d37c
+def block_mean(a:np.ndarray, f:int) -> np.ndarray:
+    "Mean of `f`x`f` blocks of 2-D `a` (edges cropped), in float32"
+    h, w = (a.shape[0]//f)*f, (a.shape[1]//f)*f
+    return a[:h, :w].reshape(h//f, f, w//f, f).astype(np.float32).mean((1, 3), dtype=np.float32)
+
+# %% ../nbs/00b_dicom.ipynb #3990f827
+def _dicom_pixels(fn):
+    import pydicom
+    try:
+        ds = pydicom.dcmread(fn)
+        if 'PixelData' not in ds: raise ValueError("DICOM file has no pixel data")
+        a = ds.pixel_array
+    except Exception as e: raise ValueError(f"{fn}: cannot read DICOM ({type(e).__name__}: {e})") from e
+    if int(ds.get('NumberOfFrames', 1) or 1) > 1: a = a[0]   # multi-frame: the first frame (documented above)
+    return ds, a
+
+# %% ../nbs/00b_dicom.ipynb #231f1004
+def read_dicom(fn, max_side:int=None) -> tuple:
+    "8-bit grayscale of DICOM file `fn` (modality LUT, VOI LUT/window, MONOCHROME1 inverted), block-averaged to about `max_side`, and its (height, width)"
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+    ds, a = _dicom_pixels(fn)
+    if a.ndim == 3: return gray_array(a), a.shape[:2]   # colour DICOM (screenshots, secondary captures)
+    if a.ndim != 2: raise ValueError(f"{fn}: DICOM pixel data has shape {a.shape}, not an image")
+    hw = a.shape
+    if max_side and (f := max(hw)//max_side) >= 2: a = block_mean(a, f)
+    a = apply_modality_lut(a, ds)
+    if 'WindowCenter' in ds or 'VOILUTSequence' in ds: a = apply_voi_lut(a, ds)
+    a = np.asarray(a, dtype=np.float32)
+    if ds.get('PhotometricInterpretation', '') == 'MONOCHROME1': a = a.max() - a
+    return to_uint8(a), hw
 
 # %% ../nbs/00b_dicom.ipynb #8f76f997
 SEG_SUFFIX = '_seg.dcm'

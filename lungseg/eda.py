@@ -6,16 +6,17 @@ Docs: https://lungseg.github.io/lungseg/eda.html.md"""
 
 # %% ../nbs/10_eda.ipynb #3f8f3d13
 from __future__ import annotations
+from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
 from skimage.measure import label
 from .data import read_gray, read_mask
-from .masks import lr_labels
+from .masks import lr_labels, resize_mask
 
 # %% auto #0
 __all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'mask_stats', 'stats_table', 'lung_z', 'roundtrip_dice',
-           'phash_bits', 'hamming_matrix', 'near_duplicates']
+           'phash_bits', 'hamming_matrix', 'near_duplicates', 'make_split', 'write_sample']
 
 # %% ../nbs/10_eda.ipynb #08b252fb
 def squish(a:np.ndarray, # 2-D uint8 image or bool mask
@@ -23,7 +24,7 @@ def squish(a:np.ndarray, # 2-D uint8 image or bool mask
           ) -> np.ndarray:
     "Squish `a` to `size`×`size` (the aspect ratio is not kept, as the network sees it): bilinear for images, bilinear then threshold at 128 for bool masks"
     if a.dtype == bool:
-        return np.asarray(Image.fromarray(a.astype(np.uint8)*255).resize((size, size), Image.BILINEAR)) >= 128
+        return resize_mask(a, (size, size), Image.BILINEAR)
     return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
 
 def load_small(df:pd.DataFrame, # manifest (`image_path`, `mask_path`)
@@ -106,7 +107,7 @@ def roundtrip_dice(m:np.ndarray, # full-size bool mask
                    size:int=256, # side it is shrunk to
                   ) -> float:
     "Dice between `m` and `m` shrunk to `size`×`size` and resized back (bilinear, threshold at 128)"
-    back = np.asarray(Image.fromarray(squish(m, size).astype(np.uint8)*255).resize(m.shape[::-1], Image.BILINEAR)) >= 128
+    back = resize_mask(squish(m, size), m.shape, Image.BILINEAR)
     return float(2*(back & m).sum() / max(m.sum() + back.sum(), 1))
 
 # %% ../nbs/10_eda.ipynb #a91eab9d
@@ -132,3 +133,29 @@ def near_duplicates(bits:np.ndarray, # (n, b) bool hashes
     i, j = np.nonzero(np.triu(d <= max_dist, 1))
     names = np.asarray(names)
     return pd.DataFrame(dict(a=names[i], b=names[j], dist=d[i, j])).sort_values(['dist','a'], ignore_index=True)
+
+# %% ../nbs/10_eda.ipynb #6b94e0b3
+def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:int=42) -> pd.DataFrame:
+    "Stratified (source x TB) train/valid/test split of the masked rows of manifest `df`"
+    from sklearn.model_selection import train_test_split
+    d = df[df.mask_path != ''].sort_values('stem')
+    strat = d.source + '_' + d.tb.astype(str)
+    rest, test = train_test_split(d.stem, test_size=test_pct, stratify=strat, random_state=seed)
+    train, valid = train_test_split(rest, test_size=valid_pct/(1-test_pct), stratify=strat[rest.index], random_state=seed)
+    s = pd.concat([pd.DataFrame(dict(stem=x, split=n)) for x, n in ((train,'train'), (valid,'valid'), (test,'test'))])
+    return s.sort_values('stem').reset_index(drop=True)
+
+# %% ../nbs/10_eda.ipynb #a0059304
+def write_sample(df:pd.DataFrame, dest, n_train:int=2, size:int=256, n_unmasked:int=2, seed:int=0) -> pd.DataFrame:
+    "Write a small stratified sample of manifest `df` (with `split`) to `dest` at `size` px"
+    dest = Path(dest); (dest/'images').mkdir(parents=True, exist_ok=True); (dest/'masks').mkdir(exist_ok=True)
+    d = df[df.mask_path != '']
+    pick = pd.concat([g.sample(n, random_state=seed) for (_, _, s), g in d.groupby(['source','tb','split'])
+                      for n in [min(len(g), n_train if s == 'train' else 1)]])
+    pick = pd.concat([pick, df[(df.mask_path == '') & (df.source == 'Shenzhen')].sample(n_unmasked, random_state=seed)])
+    for r in pick.itertuples():
+        Image.fromarray(read_gray(r.image_path)).resize((size, size), Image.BILINEAR).save(dest/'images'/f'{r.stem}.png', optimize=True)
+        if r.mask_path:
+            m = resize_mask(read_mask(r.mask_path), (size, size), Image.BILINEAR)
+            Image.fromarray(m.astype(np.uint8)*255).save(dest/'masks'/f'{r.stem}_mask.png', optimize=True)
+    return pick

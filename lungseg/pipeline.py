@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, read_dicom, is_dicom, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
+from .dicom import read_dicom
 from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 
 # %% auto #0

@@ -1,6 +1,6 @@
 """The shape of the library, checked on its source (issue: the literate library): imports form a chain without cycles,
 function-level imports included, and go down one chain; the runtime reaches no training-side module; no module imports
-another's private names;
+another's private names; the runtime API exports no fixture or training-time code; DICOM is read in one module;
 no function is longer than 45 lines."""
 import ast
 from pathlib import Path
@@ -44,8 +44,6 @@ RUNTIME = ['data', 'masks', 'dicom', 'inputcheck', 'pipeline', 'evaluate', 'engi
 # The chain, bottom to top: a module imports only modules before it.
 ORDER = ['data', 'masks', 'dicom', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'engine', 'predict', 'crop', 'cli',
          'model', 'train', 'inputcheck_train', 'conventions', 'eda', 'analysis']
-# Imports made in nbs/10_eda.ipynb and nbs/14_error_analysis.ipynb, notebooks this change could not edit; their modules
-# import the old names, which stay importable. (module, imported module, name)
 def test_every_module_in_the_chain():
     assert sorted(ORDER) == MODS and set(RUNTIME) | TRAIN_SIDE == set(MODS)
 
@@ -92,3 +90,26 @@ def test_cycle_detection_can_fail(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__), 'PKG', tmp_path)
     monkeypatch.setattr(__import__(__name__), 'MODS', ['a', 'b'])
     assert 'a' in reach('a')
+
+
+# Fixtures (lungseg.testing) and training-time code: never in the runtime API.
+NOT_RUNTIME_API = {'write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'make_split', 'write_sample',
+                   'write_model_card', 'box_coverage', 'choose_margin'}
+
+
+def exported(mod) -> set:
+    "Names in `mod`'s `__all__`, read from its source"
+    for n in ast.parse((PKG/f'{mod}.py').read_text()).body:
+        if isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets): return set(ast.literal_eval(n.value))
+    return set()
+
+
+@pytest.mark.parametrize('mod', sorted(set(RUNTIME) - {'testing'}))
+def test_runtime_api_holds_the_runtime(mod):
+    assert not exported(mod) & NOT_RUNTIME_API, f"{mod} exports {sorted(exported(mod) & NOT_RUNTIME_API)}"
+
+
+def test_dicom_is_read_in_one_module():
+    readers = {m for m in MODS if 'dcmread' in (PKG/f'{m}.py').read_text()}
+    assert readers <= {'dicom'}, f"modules that read DICOM themselves: {sorted(readers - {'dicom'})}"
+    assert {'read_dicom', 'write_dicom_seg'} <= exported('dicom')
