@@ -1,6 +1,6 @@
 """The input-check targets (issue 23), each beside its baseline from the same run. Prints numbers; not a test.
 
-    .venv/bin/python benchmarks/input_check.py DATA_DIR EXTERNAL_DIR [--n 48] [--record records/input_check] [--skip-study]
+    .venv/bin/python benchmarks/input_check.py DATA_DIR EXTERNAL_DIR [--n 48] [--record records/input_check [--from-record]] [--skip-study]
 
 1. Real images: the 106 test and the 247 JSRT images through the default pipeline, as given with the check on and off
    (the baseline), and their copies turned 90/180/270 degrees clockwise and inverted, with the check on. Targets: no
@@ -25,14 +25,16 @@ from lungseg.train import hardware
 BIN = Path(sys.executable).parent
 
 
-def study(df, ext, record):
+def study(df, ext, record, from_record=False):
     t = df[df.split == 'test']
     jsrt = sorted((Path(ext)/'images').glob('*.png'))
-    per = pd.concat([pipeline_study(t.image_path.tolist(), t.mask_path.tolist(), 'test'),
-                     pipeline_study(jsrt, [Path(ext)/'masks'/f'{f.stem}_mask.png' for f in jsrt], 'jsrt')])
-    if record: Path(record).mkdir(parents=True, exist_ok=True); per.round(6).to_csv(Path(record)/'pipeline.csv', index=False)
+    if from_record: per = pd.read_csv(Path(record)/'pipeline.csv')
+    else:
+        per = pd.concat([pipeline_study(t.image_path.tolist(), t.mask_path.tolist(), 'test'),
+                         pipeline_study(jsrt, [Path(ext)/'masks'/f'{f.stem}_mask.png' for f in jsrt], 'jsrt')])
+        if record: Path(record).mkdir(parents=True, exist_ok=True); per.round(6).to_csv(Path(record)/'pipeline.csv', index=False)
     s = study_summary(per)
-    print("1. real images through the default pipeline (Dice against the ground truth turned alike)")
+    print("1. real images through the default pipeline (Dice against the ground truth turned alike)" + (f"; read from {record}/pipeline.csv, made by the same code" if from_record else ''))
     print(s.round(4).to_string(index=False))
     g = per[per.variant == 'as given'].pivot_table(index=['set', 'stem'], columns='input_check', values='dice')
     for name, d in g.groupby('set'):
@@ -74,11 +76,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('data'); ap.add_argument('external'); ap.add_argument('--n', type=int, default=48)
     ap.add_argument('--record', default=None); ap.add_argument('--skip-study', action='store_true')
+    ap.add_argument('--from-record', action='store_true', help="print part 1 from RECORD/pipeline.csv instead of running it (it takes minutes)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     df, _ = manifest(a.data, check=False); df = df[df.mask_path != '']
     print(f"hardware: {hardware('cpu')}; load average {os.getloadavg()[0]:.2f}")
-    if not a.skip_study: study(df, a.external, a.record)
+    if not a.skip_study: study(df, a.external, a.record, a.from_record)
     negatives(df)
     cost(df, a.n)
 
