@@ -1,4 +1,4 @@
-"""One `lungseg` entry point with subcommands: `manifest`, `train`, `evaluate`, `predict`, `crop`.
+"""One `lungseg` entry point with subcommands: `manifest`, `train`, `evaluate`, `predict`, `crop`, `pacs`.
 
 Docs: https://lungseg.github.io/lungseg/cli.html.md"""
 
@@ -18,6 +18,7 @@ COMMANDS = {   # name: (function, positional arguments, what it does)
     'evaluate': ('lungseg.evaluate:evaluate_cmd', ['data'], 'score a model on image/mask pairs: Dice, IoU, HD95 with intervals'),
     'predict':  ('lungseg.predict:predict_main', [], 'segment the lungs in X-ray files and folders: masks, overlays, DICOM SEG'),
     'crop':     ('lungseg.crop:crop_main', [], 'crop X-rays to their lungs, for a classifier or a reader'),
+    'pacs':     ('lungseg.pacs:pacs_cmd', ['url'], 'segment X-rays on a DICOMweb server (PACS) and store DICOM SEG back (needs lungseg[pacs])'),
 }
 
 def usage() -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from .data import atomic_write, to_uint8, gray_array
 
 # %% auto #0
-__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'seg_source', 'write_dicom_seg']
+__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'seg_source', 'dicom_seg', 'write_dicom_seg']
 
 # %% ../nbs/00b_dicom.ipynb #b114d37c
 def block_mean(a:np.ndarray, f:int) -> np.ndarray:
@@ -69,14 +69,19 @@ def _segment_descriptions():
             for i, name, code in LUNG_SEGMENTS]
 
 # %% ../nbs/00b_dicom.ipynb #54ae8555
-def write_dicom_seg(src, labels:np.ndarray, fn):
-    "Write `labels` (1 = right lung, 2 = left lung; the source's size) as a DICOM Segmentation of DICOM file `src` to `fn`, atomically"
+def dicom_seg(src, labels:np.ndarray, series_uid:str=None, sop_uid:str=None, description:str='lungseg lung segmentation'):
+    "DICOM Segmentation (a highdicom dataset) of `labels` (1 = right lung, 2 = left lung; the source's size) of DICOM file `src`: a new series, new UIDs unless given"
     import highdicom as hd
     from lungseg import __version__
     ds = seg_source(src)
     if int(ds.get('NumberOfFrames', 1) or 1) > 1: raise ValueError(f"{src}: multi-frame DICOM: no DICOM SEG written (lungseg segments the first frame only)")
-    seg = hd.seg.Segmentation(source_images=[ds], pixel_array=labels, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-                              segment_descriptions=_segment_descriptions(), series_instance_uid=hd.UID(), series_number=9001,
-                              sop_instance_uid=hd.UID(), instance_number=1, manufacturer='lungseg', manufacturer_model_name='lungseg',
-                              software_versions=__version__, device_serial_number='none', series_description='lungseg lung segmentation')
+    return hd.seg.Segmentation(source_images=[ds], pixel_array=labels, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+                               segment_descriptions=_segment_descriptions(), series_instance_uid=series_uid or hd.UID(), series_number=9001,
+                               sop_instance_uid=sop_uid or hd.UID(), instance_number=1, manufacturer='lungseg', manufacturer_model_name='lungseg',
+                               software_versions=__version__, device_serial_number='none', series_description=description)
+
+# %% ../nbs/00b_dicom.ipynb #8978168b
+def write_dicom_seg(src, labels:np.ndarray, fn):
+    "Write `labels` (1 = right lung, 2 = left lung; the source's size) as a DICOM Segmentation of DICOM file `src` to `fn`, atomically"
+    seg = dicom_seg(src, labels)
     atomic_write(fn, lambda t: seg.save_as(t))

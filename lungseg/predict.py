@@ -17,8 +17,8 @@ from .inputcheck import turn, as_given
 from .engine import Job, run_job, rejected_row
 
 # %% auto #0
-__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'predict_job', 'predict_cmd',
-           'predict_main']
+__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'setting_overrides',
+           'predict_job', 'predict_cmd', 'predict_main']
 
 # %% ../nbs/03_predict.ipynb #6ba6e7b6
 MASK_SUFFIX, OVERLAY_SUFFIX, CSV_NAME = '_mask.png', '_overlay.png', 'predictions.csv'
@@ -49,7 +49,8 @@ def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
                 dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
 
 # %% ../nbs/03_predict.ipynb #38e892f1
-def _overrides(thresh, raw, tta, no_input_check=False) -> dict:
+def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False) -> dict:
+    "The pipeline settings that options `--thresh`, `--raw`, `--tta` and `--no-input-check` replace, as `lungseg.pipeline.settings_of` takes them (`lungseg pacs` uses them too)"
     o = {} if thresh is None else dict(threshold=thresh)
     if no_input_check: o['input_check'] = False
     if raw: o['postprocess'] = None
@@ -91,7 +92,7 @@ def predict_cmd(
     "Segment the lungs in INPUT files and folders; write masks (PNG at the input's size), overlays, DICOM SEGs and predictions.csv to OUT"
     if labels not in ('lung', 'lr'): print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}"); return 2
     inputs = [*inputs, *([sample_path()/'images'] if sample else [])]
-    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, model, extent, _overrides(thresh, raw, tta, no_input_check), resume, workers, dask, bs, quiet)
+    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, model, extent, setting_overrides(thresh, raw, tta, no_input_check), resume, workers, dask, bs, quiet)
 
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)

@@ -1,4 +1,4 @@
-"""Files made for the tests and examples: DICOM files from real sample images, every kind of input a clinic sends, broken files and a tampered model. Not part of the runtime: nothing in `lungseg predict` imports this module.
+"""Files made for the tests and examples: DICOM files from real sample images, every kind of input a clinic sends, broken files, a tampered model, and a local Orthanc PACS to test `lungseg pacs` against. Not part of the runtime: nothing in `lungseg predict` imports this module.
 
 Docs: https://lungseg.github.io/lungseg/testing.html.md"""
 
@@ -6,14 +6,15 @@ Docs: https://lungseg.github.io/lungseg/testing.html.md"""
 
 # %% ../nbs/07_testing.ipynb #8b4d5e60
 from __future__ import annotations
-import io, shutil
+import io, shutil, json, base64, contextlib, subprocess, tempfile
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .data import read_gray
 
 # %% auto #0
-__all__ = ['write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model']
+__all__ = ['ORTHANC_PLUGINS', 'write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'write_study', 'broken_dicom',
+           'orthanc_binary', 'free_port', 'orthanc_config', 'orthanc_server', 'self_signed_cert']
 
 # %% ../nbs/07_testing.ipynb #48990306
 def _dicom_header(fn, shape, bits:int, mono1:bool):
@@ -41,8 +42,8 @@ def _jpeg_pixels(ds, img:np.ndarray):
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
 
 # %% ../nbs/07_testing.ipynb #f0c5dd4d
-def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None, frames:int=1):
-    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM (`frames` copies), compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given"
+def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None, frames:int=1, attrs:dict=None):
+    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM (`frames` copies), compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given; header attributes `attrs` {keyword: value} set last"
     ds = _dicom_header(fn, img.shape, bits, mono1)
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     if window: ds.WindowCenter, ds.WindowWidth = window
@@ -52,6 +53,7 @@ def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1
         ds.PixelData = ((2**bits - 1) - v if mono1 else v).round().astype(np.uint16).tobytes()*frames
         if frames > 1: ds.NumberOfFrames = frames
         if syntax: ds.compress(syntax)
+    for k, v in (attrs or {}).items(): setattr(ds, k, v)
     ds.save_as(fn, enforce_file_format=True)
 
 # %% ../nbs/07_testing.ipynb #b52f6e14
@@ -92,3 +94,80 @@ def tampered_model(d) -> Path:
     shutil.copy(meta_path(default_weights()), meta_path(fn))
     b = bytearray(default_weights().read_bytes()); b[len(b)//2] ^= 0xFF; fn.write_bytes(bytes(b))
     return fn
+
+# %% ../nbs/07_testing.ipynb #5b304520
+def write_study(d, imgs:list, modalities:list, study_uid:str=None) -> list:
+    "Write 2-D uint8 `imgs` into folder `d` as DICOM files of one study, each in its own series with the modality in `modalities`; their paths"
+    from pydicom.uid import generate_uid
+    d = Path(d); d.mkdir(parents=True, exist_ok=True); study, out = study_uid or generate_uid(), []
+    for i, (img, mod) in enumerate(zip(imgs, modalities)):
+        out.append(fn := d/f"{i:02d}_{mod.lower()}.dcm")
+        write_dicom(img, fn, attrs=dict(StudyInstanceUID=study, SeriesInstanceUID=generate_uid(), Modality=mod, SeriesNumber=i + 1, InstanceNumber=1,
+                                        StudyDate='20240115', AccessionNumber=f'LS{i:04d}'))
+    return out
+
+# %% ../nbs/07_testing.ipynb #945fa3b5
+def broken_dicom(fn, img:np.ndarray, study_uid:str=None) -> Path:
+    "Write 2-D uint8 `img` as a DX DICOM file `fn` (in study `study_uid` if given) whose header claims twice its rows: readable header, undecodable image"
+    fn = Path(fn); write_dicom(img, fn, attrs=dict(Rows=2*img.shape[0], **({'StudyInstanceUID': study_uid} if study_uid else {})))
+    return fn
+
+# %% ../nbs/07_testing.ipynb #fecdc6a1
+ORTHANC_PLUGINS = ('/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib/orthanc/libOrthancDicomWeb.so')
+
+def orthanc_binary():
+    "Path of the Orthanc program and of its DICOMweb plugin, or None if either is not installed"
+    exe = shutil.which('Orthanc') or next((p for p in ('/usr/sbin/Orthanc', '/usr/bin/Orthanc') if Path(p).exists()), None)
+    plugin = next((p for p in ORTHANC_PLUGINS if Path(p).exists()), None)
+    return (exe, plugin) if exe and plugin else None
+
+# %% ../nbs/07_testing.ipynb #dfab8fe2
+def free_port() -> int:
+    "A TCP port that is free on the loopback interface now"
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+# %% ../nbs/07_testing.ipynb #ba39900a
+def orthanc_config(d:Path, port:int, plugin:str, users:dict=None, lua:str=None) -> dict:
+    "Orthanc's configuration: storage in folder `d`, HTTP on loopback port `port`, DICOMweb on, no DICOM port; basic authentication for `users` {name: password}; Lua script `lua`"
+    cfg = dict(Name='lungseg-test', StorageDirectory=str(d/'db'), IndexDirectory=str(d/'db'), HttpPort=port, RemoteAccessAllowed=False,
+               DicomServerEnabled=False, Plugins=[plugin], DicomWeb=dict(Enable=True, Root='/dicom-web/'),
+               AuthenticationEnabled=bool(users), RegisteredUsers=users or {})
+    if lua: (d/'filter.lua').write_text(lua); cfg['LuaScripts'] = [str(d/'filter.lua')]
+    return cfg
+
+# %% ../nbs/07_testing.ipynb #f03b621e
+def _wait_up(p, url:str, auth, log:Path, timeout:float):
+    "Wait until the Orthanc process `p` answers at `url`; RuntimeError with the end of its log if it exits or does not answer in `timeout` seconds"
+    import time, urllib.request, urllib.error
+    req = urllib.request.Request(url + '/studies', headers={'Authorization': 'Basic ' + base64.b64encode(':'.join(auth).encode()).decode()} if auth else {})
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and p.poll() is None:
+        try: urllib.request.urlopen(req, timeout=2).close(); return
+        except (urllib.error.URLError, ConnectionError, OSError): time.sleep(0.1)
+    raise RuntimeError(f"Orthanc did not start ({'exited ' + str(p.returncode) if p.poll() is not None else 'no answer'}): {log.read_text()[-800:]}")
+
+# %% ../nbs/07_testing.ipynb #5f8f2030
+@contextlib.contextmanager
+def orthanc_server(d=None, users:dict=None, lua:str=None, timeout:float=30.):
+    "Run Orthanc with DICOMweb on a free loopback port, storing in folder `d` (a temporary one if None); yield its DICOMweb root URL; stop it after"
+    found = orthanc_binary()
+    if not found: raise FileNotFoundError("Orthanc is not installed: apt-get install orthanc orthanc-dicomweb")
+    with tempfile.TemporaryDirectory(prefix='lungseg-orthanc-') as tmp:
+        d = Path(d or tmp); d.mkdir(parents=True, exist_ok=True); port = free_port()
+        (d/'orthanc.json').write_text(json.dumps(orthanc_config(d, port, found[1], users, lua), indent=1))
+        with open(d/'orthanc.log', 'wb') as log: p = subprocess.Popen([found[0], str(d/'orthanc.json')], stdout=log, stderr=subprocess.STDOUT, cwd=d)
+        url = f'http://127.0.0.1:{port}/dicom-web'
+        try: _wait_up(p, url, next(iter(users.items())) if users else None, d/'orthanc.log', timeout); yield url
+        finally:
+            p.terminate()
+            try: p.wait(10)
+            except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+# %% ../nbs/07_testing.ipynb #c1a1a6b7
+def self_signed_cert(d) -> Path:
+    "Make a self-signed certificate for 127.0.0.1 in folder `d` with the openssl command: cert.pem (the CA bundle a client trusts) and key.pem; the first"
+    d = Path(d)
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(d/'key.pem'), '-out', str(d/'cert.pem'), '-days', '2',
+                    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
+    return d/'cert.pem'
