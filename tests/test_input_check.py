@@ -99,3 +99,18 @@ def test_python_api():
         assert not segment(skimage.data.camera()).any() and crop_lungs(skimage.data.camera()) == (None, None)
     assert any('not a frontal chest X-ray' in str(x.message) for x in w)
     assert segment(skimage.data.camera(), input_check=False).shape == (512, 512)
+
+
+def test_pacs_outputs(tmp_path):
+    "`lungseg pacs` stores nothing for an instance the check rejects, and its SEG labels a turned instance's lungs as `predict --dicom-seg` does"
+    from lungseg.pipeline import Result
+    from lungseg.pacs import store_outputs, seg_dataset, Item
+    rej = Result(np.zeros((8, 8), bool), None, None, None, 0, False, 'not a frontal chest X-ray')
+    assert store_outputs(tmp_path/'x.dcm', None, rej, Item('s', 'se', 'i', ('seg',)))['status'] == 'rejected'
+    g = read_gray(IMGS[0]); up = segment(g)
+    write_dicom(np.ascontiguousarray(np.rot90(g, -1)), tmp_path/'r90.dcm')
+    ds = seg_dataset(tmp_path/'r90.dcm', np.rot90(up, -1), 'key', rotation=90)
+    from lungseg.masks import lr_labels
+    px = ds.get_pixels_by_source_instance(source_sop_instance_uids=[ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID],
+                                          segment_numbers=[1, 2], combine_segments=True)[0]
+    assert (px == np.rot90(lr_labels(up), -1)).all()
