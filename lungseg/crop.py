@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/crop.html.md"""
 
 # %% ../nbs/04_crop.ipynb #43c6bb58
 from __future__ import annotations
-import functools
+import functools, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -14,7 +14,7 @@ from scipy import ndimage
 from .data import atomic_write
 from .masks import lung_box, resize_mask
 from .pipeline import WORK_SIDE, load_image, load_net, settings_of, shrink, run_many
-from .engine import Job, run_job
+from .engine import Job, run_job, rejected_row
 
 # %% auto #0
 __all__ = ['CROP_SUFFIX', 'CROP_CSV', 'CROP_COLS', 'keep_region', 'crop_image', 'crop_outputs', 'crop_one', 'crop_job',
@@ -42,7 +42,7 @@ def crop_image(img:np.ndarray, mask:np.ndarray, box:tuple, size:int=None, mask_o
 
 # %% ../nbs/04_crop.ipynb #24ba2c26
 CROP_SUFFIX, CROP_CSV = '_crop.png', 'crops.csv'
-CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'crop', 'model_sha256', 'run_key']
+CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'rotation', 'inverted', 'crop', 'model_sha256', 'run_key']
 
 # %% ../nbs/04_crop.ipynb #3966bde8
 def crop_outputs(outd:Path, f, stem:str) -> dict:
@@ -51,9 +51,10 @@ def crop_outputs(outd:Path, f, stem:str) -> dict:
 
 # %% ../nbs/04_crop.ipynb #07d99483
 def crop_one(f, small, res, out:dict, margin:float=0.05, size:int=None, mask_outside:bool=False) -> dict:
-    "Crop input `f` with its pipeline `Result` `res` into `out['crop']` (unless its mask is empty); return its CSV row"
+    "Crop input `f` with its pipeline `Result` `res` into `out['crop']` (unless its mask is empty or the input check turned it away); return its CSV row"
+    if res.rejected: return rejected_row(f, res)
     m = res.mask
-    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, crop='')
+    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted, crop='')
     box = lung_box(m, margin)
     if box is None: return {**row, 'status': 'empty', 'error': 'no lung found: no crop written'}
     full = load_image(f, max_side=None)[0]
@@ -67,13 +68,13 @@ def crop_one(f, small, res, out:dict, margin:float=0.05, size:int=None, mask_out
 def _summary(n:dict, kept:int, outd):
     g = lambda k: n.get(k, 0)
     print(f"{g('ok') + g('flagged')} of {sum(n.values())} images cropped ({g('flagged')} QC-flagged, {kept} kept from an earlier run), "
-          f"{g('empty')} without lungs, {g('error')} errors; crops and {CROP_CSV} in {outd}")
+          f"{g('empty')} without lungs, {g('rejected')} rejected as not frontal chest X-rays, {g('error')} errors; crops and {CROP_CSV} in {outd}")
 
 # %% ../nbs/04_crop.ipynb #ec504e1f
 def crop_job(margin:float=0.05, size:int=None, mask_outside:bool=False) -> Job:
     "The engine's `Job` of `lungseg crop` with these options"
     opts = dict(margin=margin, size=size, mask_outside=mask_outside)
-    return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, functools.partial(crop_one, **opts), opts, ('ok', 'flagged'), _summary)
+    return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, functools.partial(crop_one, **opts), opts, ('ok', 'flagged', 'rejected'), _summary)
 
 # %% ../nbs/04_crop.ipynb #b3d96f95
 def crop_cmd(
@@ -88,10 +89,11 @@ def crop_cmd(
     workers:int=2, # threads that read and write while the network runs (1: all in one thread)
     dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
     bs:int=8, # images predicted together
+    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?), for a trusted archive
     quiet:bool=False, # no progress bar and summary
 ) -> int:
     "Crop X-rays to their lungs (the mask of `lungseg predict` plus a margin); write <stem>_crop.png and crops.csv to OUT"
-    return run_job(crop_job(margin, size, mask_outside), inputs, out, model, extent, {}, resume, workers, dask, bs, quiet)
+    return run_job(crop_job(margin, size, mask_outside), inputs, out, model, extent, dict(input_check=False) if no_input_check else {}, resume, workers, dask, bs, quiet)
 
 # %% ../nbs/04_crop.ipynb #5808ce38
 @functools.wraps(crop_cmd)
@@ -100,9 +102,10 @@ def crop_main(**kwargs) -> int:
     return crop_cmd(*kwargs.pop('inputs', ()), **kwargs)
 
 # %% ../nbs/04_crop.ipynb #fb366f9d
-def crop_lungs(src, model=None, margin:float=0.05, size:int=None, mask_outside:bool=False) -> tuple:
-    "The lung crop of `src` (path, PIL image or array) as a PIL image, and its box (x0, y0, x1, y1); (None, None) when no lung is found"
+def crop_lungs(src, model=None, margin:float=0.05, size:int=None, mask_outside:bool=False, input_check:bool=True) -> tuple:
+    "The lung crop of `src` (path, PIL image or array) as a PIL image, and its box (x0, y0, x1, y1); (None, None) when no lung is found or the input check turns it away"
     net, meta = load_net(model)
-    (_, res), = run_many([src], net, settings_of(meta))
+    (_, res), = run_many([src], net, settings_of(meta, input_check=input_check))
+    if res.rejected: warnings.warn(res.rejected, stacklevel=2)
     box = lung_box(res.mask, margin)
     return (None, None) if box is None else (crop_image(load_image(src, max_side=None)[0], res.mask, box, size, mask_outside, margin), box)

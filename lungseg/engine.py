@@ -16,8 +16,8 @@ from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, 
 
 # %% auto #0
 __all__ = ['Job', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row', 'failed_row',
-           'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done', 'final_rows', 'image_rows',
-           'local_rows', 'dask_rows', 'journal_name', 'run_job']
+           'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done', 'final_rows',
+           'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
@@ -89,7 +89,14 @@ def failed_row(f, fail:Failed) -> dict:
     "The error row of input `f` that failed in `lungseg.pipeline.run_many`, saying in which stage"
     e = fail.error
     if fail.stage == 'load': return error_row(f, e)
-    return error_row(f, f"prediction failed ({type(e).__name__}: {e})" if fail.stage == 'network' else f"{type(e).__name__}: {e}")
+    what = dict(network='prediction', check='the input check').get(fail.stage)
+    return error_row(f, f"{what} failed ({type(e).__name__}: {e})" if what else f"{type(e).__name__}: {e}")
+
+# %% ../nbs/02a_engine.ipynb #e9a1c002
+def rejected_row(f, res) -> dict:
+    "The CSV row of input `f` whose pipeline `Result` `res` the input check turned away: status `rejected`, the reason, no outputs"
+    h, w = res.mask.shape
+    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation, inverted=res.inverted)
 
 # %% ../nbs/02a_engine.ipynb #14cb8aee
 def _cell(v): return '' if v is None else f"{v:.6f}" if isinstance(v, float) else v
@@ -173,8 +180,9 @@ class Journal:
 
 # %% ../nbs/02a_engine.ipynb #bd6dcb35
 def _keep(row, key:str, outs:dict) -> bool:
-    "Whether finished `row` of an earlier run made this run's outputs `outs` with run key `key`, and they exist"
-    if not row or row.get('status') not in ('ok', 'flagged') or row.get('run_key') != key: return False
+    "Whether finished `row` of an earlier run made this run's outputs `outs` with run key `key`, and they exist (a rejected input has none)"
+    if not row or row.get('status') not in ('ok', 'flagged', 'rejected') or row.get('run_key') != key: return False
+    if row['status'] == 'rejected': return True
     k, first = next(iter(outs.items()))
     return row.get(k) == str(first) and all(Path(p).exists() for p in outs.values() if p)
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import numpy as np
 from .masks import lr_labels, draw_overlay
 from .dicom import seg_source, dicom_seg
+from .inputcheck import turn, as_given
 from .pipeline import load_net, settings_of, extent_model
 from .engine import run_key, image_rows
 from .predict import setting_overrides
@@ -114,10 +115,10 @@ def output_uids(sop_uid:str, key:str, kind:str='seg') -> tuple:
     return tuple(f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'lungseg/{sop_uid}/{key}/{kind}/{part}').int}" for part in ('series', 'instance'))
 
 # %% ../nbs/05a_pacs.ipynb #883e1dba
-def seg_dataset(fn:Path, mask:np.ndarray, key:str):
-    "The DICOM SEG of source DICOM file `fn` with lung mask `mask`, made by `dicom_seg` as `predict --dicom-seg` makes it, with the `output_uids` of run key `key`"
+def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0):
+    "The DICOM SEG of source DICOM file `fn` with lung mask `mask`, made by `dicom_seg` as `predict --dicom-seg` makes it (right and left told apart on the input turned `rotation` degrees upright), with the `output_uids` of run key `key`"
     series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'seg')
-    ds = dicom_seg(fn, lr_labels(mask), series, sop, f"{SEG_DESC} {key}")
+    ds = dicom_seg(fn, as_given(lr_labels(turn(mask, rotation)), rotation), series, sop, f"{SEG_DESC} {key}")
     ds.ContentDescription = f"lungseg run {key}"
     return ds
 
@@ -182,10 +183,11 @@ def fetch(client, it:Item, d:Path) -> Path:
 
 # %% ../nbs/05a_pacs.ipynb #34eb3535
 def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str='', url:str='the server') -> dict:
-    "Make and store the outputs `it.todo` of retrieved instance `fn` (working copy `small`, pipeline `Result` `res`), the SEG last; the row of `it`"
+    "Make and store the outputs `it.todo` of retrieved instance `fn` (working copy `small`, pipeline `Result` `res`), the SEG last; the row of `it` (nothing stored when the input check rejected it)"
+    if res.rejected: return dict(input=str(fn), status='rejected', error=res.rejected)
     try:
         for kind in sorted(it.todo, key=KINDS[::-1].index):
-            store(client, seg_dataset(fn, res.mask, key) if kind == 'seg' else overlay_dataset(fn, small, res.mask, key))
+            store(client, seg_dataset(fn, res.mask, key, res.rotation) if kind == 'seg' else overlay_dataset(fn, small, res.mask, key))
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
     return dict(input=str(fn), status='stored', error='', qc_flag=res.qc_flag)
 
@@ -205,6 +207,7 @@ def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the s
                 except Exception as e: failed(it, pacs_error(e, url))
             for r in image_rows(list(got), net, s, work, got.get, bs):
                 fn = Path(r['input']); it = got[fn]; fn.unlink(missing_ok=True)
+                if r['status'] == 'rejected': n['not frontal chest X-rays (input check)'] += 1; continue
                 if r['status'] != 'stored': failed(it, _row_error(r, fn)); continue
                 n['stored'] += 1; n['QC-flagged'] += bool(r.get('qc_flag'))
                 say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}" + (' (QC flag: an uncertain mask, check it)' if r.get('qc_flag') else ''))
@@ -241,6 +244,7 @@ def pacs_cmd(
     tta:bool=False, # average with the prediction of the horizontally flipped image
     thresh:float=None, # lung probability threshold (default: the model's JSON)
     raw:bool=False, # skip the post-processing the model's JSON asks for
+    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
     bs:int=4, # instances retrieved and predicted together
     ca_bundle:str=None, # CA bundle (PEM) to check the server's certificate with (default: REQUESTS_CA_BUNDLE, else certifi's)
     timeout:float=60, # seconds to wait for each answer of the server
@@ -252,7 +256,7 @@ def pacs_cmd(
     if not (study or date or modality): return _fail("say which studies: --study UID (repeatable), or a query with --date and/or --modality")
     try: net, meta = load_net(extent_model(extent, model))
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return _fail(f"cannot load the model: {e}")
-    s = settings_of(meta, **setting_overrides(thresh, raw, tta)); key = run_key(meta, s)
+    s = settings_of(meta, **setting_overrides(thresh, raw, tta, no_input_check)); key = run_key(meta, s)
     client, kinds = pacs_client(url, ca_bundle, timeout), KINDS if overlay else KINDS[:1]
     try: studies, missing = find_studies(client, study, date, modality)
     except Exception as e: return _fail(pacs_error(e, url))

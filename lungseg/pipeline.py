@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/01_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import os, json, hashlib, functools, itertools
+import os, json, hashlib, functools, itertools, warnings
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
@@ -14,12 +14,13 @@ from PIL import Image
 from scipy import ndimage
 from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
 from .dicom import read_dicom
+from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'run_pipeline', 'Failed',
-           'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path',
-           'extent_model', 'load_net', 'segment_many', 'segment']
+           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'check_loaded',
+           'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet',
+           'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -129,7 +130,7 @@ def qc_score(prob:np.ndarray, band:tuple=(0.2, 0.8), thresh:float=0.5) -> float:
     return 1. if lung == 0 else float(((prob > band[0]) & (prob < band[1])).sum()/lung)
 
 # %% ../nbs/01_pipeline.ipynb #a89222a8
-UNDECIDED = dict(threshold=0.5, postprocess=None, qc=None, tta=False)
+UNDECIDED = dict(threshold=0.5, postprocess=None, qc=None, tta=False, input_check=True)
 
 def settings_of(meta:dict, **overrides) -> dict:
     "Pipeline settings of weights with metadata `meta`: input `size`, then the JSON's `pipeline` block over `UNDECIDED`, then `overrides`"
@@ -137,21 +138,31 @@ def settings_of(meta:dict, **overrides) -> dict:
     return {**s, **overrides}
 
 # %% ../nbs/01_pipeline.ipynb #c7328bd1
-Result = namedtuple('Result', 'mask prob qc_score qc_flag')
+Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected', defaults=(0, False, ''))
 
-def finish(prob:np.ndarray, hw:tuple, s:dict) -> Result:
-    "The `Result` of network map `prob` for an input of size `hw` under settings `s` (from `settings_of`)"
-    m = upsample(prob, hw) > s['threshold']*255
+def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK) -> Result:
+    "The `Result` of network map `prob` (made on the upright image) for an input of size `hw` under settings `s`, after input check `check`"
+    rot, inv = check.rotation, check.inverted
+    if check.rejected: return Result(np.zeros(hw, bool), None, None, None, rot, inv, check.rejected)
+    m = upsample(prob, hw[::-1] if rot in (90, 270) else hw) > s['threshold']*255
     if s['postprocess'] is not None: m = postprocess(m, **s['postprocess'])
-    if s['qc'] is None: return Result(m, prob, None, None)
+    m, p = as_given(m, rot), as_given(prob, rot)
+    if s['qc'] is None: return Result(m, p, None, None, rot, inv)
     q = qc_score(prob, tuple(s['qc']['band']), s['threshold'])
-    return Result(m, prob, q, bool(q > s['qc']['threshold']))
+    return Result(m, p, q, bool(q > s['qc']['threshold']), rot, inv)
 
 # %% ../nbs/01_pipeline.ipynb #911497c3
+def check_loaded(loaded:list, s:dict) -> list:
+    "The input check's `Check` of each (working copy, (height, width)) of `loaded`, or `NO_CHECK` for each when settings `s` turn the check off"
+    if not s.get('input_check'): return [NO_CHECK]*len(loaded)
+    return load_checker()([a for a, _ in loaded])
+
 def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
-    "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`"
-    probs = net_probs(net, [a for a, _ in loaded], s['size'], bs, s['tta'])
-    return [finish(p, hw, s) for p, (_, hw) in zip(probs, loaded)]
+    "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`, after the input check"
+    checks = check_loaded(loaded, s)
+    todo = [upright(a, c) for (a, _), c in zip(loaded, checks) if not c.rejected]
+    probs = iter(net_probs(net, todo, s['size'], bs, s['tta']))
+    return [finish(None if c.rejected else next(probs), hw, s, c) for (_, hw), c in zip(loaded, checks)]
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
 class Failed(namedtuple('Failed', 'stage error')):
@@ -180,21 +191,30 @@ def _ready(pending, errors:str):
         yield x, v
 
 # %% ../nbs/01_pipeline.ipynb #bd5339ca
+def _network(got:list, net, s:dict, bs:int) -> list:
+    "For each (src, loaded or `Failed`) of `got`: the `Failed`, or (working copy, (height, width), network map or None if turned away, `Check`)"
+    ok = [v for _, v in got if not isinstance(v, Failed)]
+    checks = _try('check', check_loaded, ok, s) if ok else []
+    if isinstance(checks, Failed): return [v if isinstance(v, Failed) else checks for _, v in got]
+    todo = [upright(a, c) for (a, _), c in zip(ok, checks) if not c.rejected]
+    probs = _try('network', net_probs, net, todo, s['size'], bs, s['tta']) if todo else []
+    if isinstance(probs, Failed): return [v if isinstance(v, Failed) else probs for _, v in got]
+    ps, cs = iter(probs), iter(checks)
+    return [v if isinstance(v, Failed) else (*v, None if (c := next(cs)).rejected else next(ps), c) for _, v in got]
+
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
-    "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, through network `net` in batches of `bs`, finished under settings `s`"
+    "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, checked, through network `net` in batches of `bs`, finished under settings `s`"
     run, it = submit or _now, iter(srcs)
     then = then or (lambda src, small, res: res)
     def load(): return [(x, run(_try, 'load', load_image, x)) for x in itertools.islice(it, bs)]
-    def end(x, small, hw, p): return then(x, small, finish(p, hw, s))
+    def end(x, small, hw, p, c): return then(x, small, finish(p, hw, s, c))
     nxt, prev = load(), []
     while nxt:
         got = [(x, f.result()) for x, f in nxt]
         nxt = load()
-        ok = [v for _, v in got if not isinstance(v, Failed)]
-        probs = _try('network', net_probs, net, [a for a, _ in ok], s['size'], bs, s['tta']) if ok else []
+        vals = _network(got, net, s, bs)
         yield from _ready(prev, errors)
-        ps = iter([] if isinstance(probs, Failed) else probs)
-        prev = [(x, v if isinstance(v, Failed) else probs if isinstance(probs, Failed) else run(_try, 'finish', end, x, *v, next(ps))) for x, v in got]
+        prev = [(x, v if isinstance(v, Failed) else run(_try, 'finish', end, x, *v)) for (x, _), v in zip(got, vals)]
     yield from _ready(prev, errors)
 
 # %% ../nbs/01_pipeline.ipynb #f6acb2f9
@@ -235,8 +255,8 @@ class OnnxNet:
 
 # %% ../nbs/01_pipeline.ipynb #af6faab8
 def shipped_models() -> list:
-    "Names of the models shipped in the package besides the default: `weights/<name>.onnx` with its JSON"
-    return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if f.name != WEIGHTS and meta_path(f).exists())
+    "Names of the models shipped in the package besides the default: `weights/<name>.onnx` with its JSON (the input checker is not one)"
+    return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if f.name not in (WEIGHTS, CHECK_WEIGHTS) and meta_path(f).exists())
 
 # %% ../nbs/01_pipeline.ipynb #db587431
 def onnx_path(model=None) -> Path:
@@ -276,8 +296,12 @@ def load_net(model=None, threads:int=0) -> tuple:
 def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:
     "Boolean lung masks of `srcs` (paths, PIL images or arrays), each at its own size, from `model`'s pipeline (or the shipped model of lung `extent`); `overrides` replace stored settings"
     net, meta = model if isinstance(model, tuple) else load_net(extent_model(extent, model))
-    return [r.mask for _, r in run_many(srcs, net, settings_of(meta, **overrides), bs)]
+    out = []
+    for x, r in run_many(srcs, net, settings_of(meta, **overrides), bs):
+        if r.rejected: warnings.warn(f"{x if isinstance(x, (str, Path)) else 'input'}: {r.rejected}", stacklevel=2)
+        out.append(r.mask)
+    return out
 
 def segment(src, model=None, extent:str='visible', **overrides) -> np.ndarray:
-    "Boolean lung mask of `src` (path, PIL image or array) at its own size; `extent='anatomical'` includes the lung behind the heart and the diaphragm"
+    "Boolean lung mask of `src` (path, PIL image or array) at its own size; `extent='anatomical'` includes the lung behind the heart and the diaphragm; `input_check=False` skips the input check"
     return segment_many([src], model, extent=extent, **overrides)[0]

@@ -13,7 +13,8 @@ from PIL import Image
 from .data import is_dicom, atomic_write, sample_path
 from .masks import lr_labels, lung_stats, draw_overlay
 from .dicom import write_dicom_seg, SEG_SUFFIX
-from .engine import Job, run_job
+from .inputcheck import turn, as_given
+from .engine import Job, run_job, rejected_row
 
 # %% auto #0
 __all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'setting_overrides',
@@ -30,38 +31,43 @@ def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=Fals
 
 # %% ../nbs/03_predict.ipynb #68439872
 CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction', 'right_lung_fraction',
-            'qc_score', 'qc_flag', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
+            'qc_score', 'qc_flag', 'rotation', 'inverted', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
 
 # %% ../nbs/03_predict.ipynb #39da0721
 def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
     "Write the mask (0/255, or 0/1/2 with `labels='lr'`), optional overlay and DICOM SEG of pipeline `Result` `res` for input `f` to `out`; return its CSV row"
-    m, lab = res.mask, (lr_labels(res.mask) if labels == 'lr' or out.get('dicom_seg') else None)
+    if res.rejected: return rejected_row(f, res)
+    m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart on the upright mask, then turned back
+    lab = as_given(lr_labels(up), res.rotation) if labels == 'lr' or out.get('dicom_seg') else None
     atomic_write(out['mask'], lambda t: Image.fromarray(lab if labels == 'lr' else m.astype(np.uint8)*255).save(t, format='PNG'))
     if out['overlay']: atomic_write(out['overlay'], lambda t: draw_overlay(small, m).save(t, format='PNG'))
     seg = out.get('dicom_seg')   # a path; '' when asked for but the input is not DICOM
     if seg: write_dicom_seg(f, lab, seg)
     q = None if res.qc_score is None else round(res.qc_score, 4)
-    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(m), qc_score=q, qc_flag=res.qc_flag,
-                mask=str(out['mask']), overlay=str(out['overlay'] or ''), dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
+    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q, qc_flag=res.qc_flag,
+                rotation=res.rotation, inverted=res.inverted, mask=str(out['mask']), overlay=str(out['overlay'] or ''),
+                dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
 
 # %% ../nbs/03_predict.ipynb #38e892f1
-def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False) -> dict:
-    "The pipeline settings that options `--thresh`, `--raw` and `--tta` replace, as `lungseg.pipeline.settings_of` takes them (`lungseg pacs` uses them too)"
+def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False) -> dict:
+    "The pipeline settings that options `--thresh`, `--raw`, `--tta` and `--no-input-check` replace, as `lungseg.pipeline.settings_of` takes them (`lungseg pacs` uses them too)"
     o = {} if thresh is None else dict(threshold=thresh)
+    if no_input_check: o['input_check'] = False
     if raw: o['postprocess'] = None
     if tta: o['tta'] = True
     return o
 
 # %% ../nbs/03_predict.ipynb #ecb3463b
 def _report(n:dict, kept:int, outd):
-    ok = n.get('ok', 0); tot = sum(n.values())
-    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), {tot - ok} errors; masks and {CSV_NAME} in {outd}")
+    ok, rej = n.get('ok', 0), n.get('rejected', 0); tot = sum(n.values())
+    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), {rej} rejected as not frontal chest X-rays, "
+          f"{tot - ok - rej} errors; masks and {CSV_NAME} in {outd}")
 
 # %% ../nbs/03_predict.ipynb #4a1ca236
 def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> Job:
     "The engine's `Job` of `lungseg predict` with these options"
     outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg)
-    return Job('predict', CSV_NAME, CSV_COLS, outputs, functools.partial(save_result, labels=labels), dict(labels=labels), ('ok',), _report)
+    return Job('predict', CSV_NAME, CSV_COLS, outputs, functools.partial(save_result, labels=labels), dict(labels=labels), ('ok', 'rejected'), _report)
 
 # %% ../nbs/03_predict.ipynb #6cbb98d7
 def predict_cmd(
@@ -78,6 +84,7 @@ def predict_cmd(
     tta:bool=False, # average with the prediction of the horizontally flipped image
     thresh:float=None, # lung probability threshold (default: the model's JSON)
     raw:bool=False, # skip the post-processing the model's JSON asks for
+    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?), for a trusted archive
     bs:int=8, # images predicted together
     quiet:bool=False, # no progress bar and summary
     sample:bool=False, # also segment the sample X-rays shipped in the package (lungseg/sample/images)
@@ -85,7 +92,7 @@ def predict_cmd(
     "Segment the lungs in INPUT files and folders; write masks (PNG at the input's size), overlays, DICOM SEGs and predictions.csv to OUT"
     if labels not in ('lung', 'lr'): print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}"); return 2
     inputs = [*inputs, *([sample_path()/'images'] if sample else [])]
-    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, model, extent, setting_overrides(thresh, raw, tta), resume, workers, dask, bs, quiet)
+    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, model, extent, setting_overrides(thresh, raw, tta, no_input_check), resume, workers, dask, bs, quiet)
 
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)

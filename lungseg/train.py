@@ -19,6 +19,7 @@ from fastcore.imports import in_ipython
 from accelerate import PartialState
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
 from .pipeline import settings_of, shipped_models, load_meta
+from .inputcheck import check_weights
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
 
@@ -27,7 +28,8 @@ __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_dev
            'mixed_precision', 'AnyBackendDL', 'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash',
            'clean_history', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes', 'measure_speed',
            'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text', 'train_stages',
-           'total_train_seconds', 'schedule_text', 'init_text', 'alternatives_text', 'write_model_card']
+           'total_train_seconds', 'schedule_text', 'init_text', 'alternatives_text', 'input_check_text',
+           'write_model_card']
 
 # %% ../nbs/12_train.ipynb #4fa1d582
 def pick_device(device:str=None) -> torch.device:
@@ -503,6 +505,27 @@ def alternatives_text() -> str:
     head = f"## Named alternatives\nModels shipped beside the default, which stays the fast one and outlines the visible lung field; chosen with `--model NAME`{ext}:\n"
     return head + '\n'.join(rows) + '\n\n' if rows else ''
 
+# %% ../nbs/12_train.ipynb #c4a1b2c3
+def input_check_text() -> str:
+    "The model card's section on the input check, from the training record and evidence its notebook wrote into the checker's JSON (empty when none ships)"
+    fn = check_weights().with_suffix('.json')
+    if not fn.exists() or 'evidence' not in (m := json.loads(fn.read_text())): return ''
+    e, tr = m['evidence'], m['training']; pc = lambda x: f"{100*x:.1f} %"
+    sets = '; '.join(f"{s} ({e[s]['images']} images): as given {pc(e[s]['as_given_right'])} right, {pc(e[s]['as_given_rejected'])} rejected; "
+                     f"in all eight orientations {pc(e[s]['all8_right'])} right" for s in ('test', 'jsrt'))
+    p = e.get('pipeline', {})
+    dice = ' '.join(f"On {s}, the largest change of an image's Dice with the check on, as given, was {p[s]['as_given_change']:.4f}, and the largest drop of a turned or inverted copy below its image's Dice {p[s]['max_drop']:.4f}." for s in p)
+    return f"""## Input check
+Before the network, a small CNN (`weights/input_check.onnx`, {tr['n_params']/1e3:.0f} k parameters, {m['onnx_bytes']/1e6:.2f} MB, a {m['size']}×{m['size']} thumbnail) decides which quarter turn makes the input upright, whether it is inverted, and whether it is a frontal chest X-ray at all.
+`lungseg predict` and `lungseg crop` turn the input upright for the segmenter and return mask, overlay, box and DICOM SEG in the input's geometry; an input it turns away gets status `rejected` and no mask. `--no-input-check` skips it.
+It was trained on turned, mirrored and inverted copies of the {tr['n_train_images']} train images and on non-chest pictures that ship in Python packages (scikit-image, scikit-learn, matplotlib) and synthetic ones (noise, blank frames, gradients, stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, {m['decision']['chest']:.4f}, was chosen on valid.
+
+What it was shown: {sets}. Non-chest test pictures from sources never trained on: {pc(e['negatives_test_rejected'])} of {e['negatives_test']} rejected; half-width crops of test X-rays (one lung): {pc(e['half_crops_test_rejected'])} rejected. {dice}
+
+What it was not shown: lateral views (there are none in the data), radiographs of other body parts (apart from an MRI slice and a phantom of a head), children, and images with heavy devices. It may pass a lateral view or another body part as a chest X-ray. It does not detect a mirrored (left–right flipped) film, and it checks the first frame only.
+
+"""
+
 # %% ../nbs/12_train.ipynb #bef8e7da
 def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
     "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
@@ -516,7 +539,7 @@ HD95 is in pixels.
 |---|---|---|---|---|
 {rows}
 
-""" + (alternatives_text() if not meta.get('name') else '') + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
+""" + (alternatives_text() if not meta.get('name') else '') + input_check_text() + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
 """
     Path(dest).write_text(txt)
     return txt

@@ -55,6 +55,8 @@ def test_wheel_contents(wheel):
     lic = [n for n in names if '.dist-info/licenses/' in n]
     assert any(n.endswith('/LICENSE') for n in lic) and any(n.endswith('sample/LICENSE.md') for n in lic), lic
     assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/lungseg.onnx').file_size <= 10e6
+    assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/input_check.onnx').file_size <= 2e6   # the input check: at most 2 MB more
+    assert 'lungseg/weights/input_check.json' in names
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
     required = [l.split(':', 1)[1].strip() for l in meta.splitlines() if l.startswith('Requires-Dist:') and 'extra ==' not in l]
     assert required and not [r for r in required if r.split('>')[0].split('=')[0].split('<')[0].strip().lower() in ('torch', 'torchvision', 'fastai')], required
