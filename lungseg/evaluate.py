@@ -77,7 +77,7 @@ def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, 
         gt = read_mask(r.mask_path)
         if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
         rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), height=gt.shape[0], width=gt.shape[1],
-                         **score_mask(res.mask, gt), qc_score=res.qc_score))
+                         **score_mask(res.mask, gt), qc_score=res.qc_score, rejected=bool(res.rejected)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/02_evaluate.ipynb #8259aaee
@@ -135,11 +135,13 @@ def evaluate_cmd(
     per_image:str=None, # also write per-image metrics to this CSV
     tta:bool=False, # average with a left/right flipped prediction
     raw:bool=False, # skip the post-processing the model's JSON asks for
+    no_input_check:bool=False, # skip the input check (a rejected image scores Dice 0, as its empty mask would)
 ) -> int:
     "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals of the masks `lungseg predict` makes"
     import json as _json
     over = dict(tta=True) if tta else {}
     if raw: over['postprocess'] = None
+    if no_input_check: over['input_check'] = False
     try:
         model = extent_model(extent, model)
         net, meta = load_net(model)
@@ -151,5 +153,6 @@ def evaluate_cmd(
     s, name = summarize_metrics(per), onnx_path(model)
     if json: print(_json.dumps({'model': str(name), 'split': split, 'settings': settings_of(meta, **over), 'groups': s.reset_index().to_dict('records')}, indent=1))
     else: print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings_of(meta, **over)}\n"
-                f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s))
+                f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s)
+                + (f"\n{int(per.rejected.sum())} image(s) rejected by the input check, scored with an empty mask" if per.rejected.any() else ''))
     return 0
