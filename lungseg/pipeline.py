@@ -19,8 +19,8 @@ from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
            'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'check_loaded',
-           'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta', 'OnnxNet',
-           'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
+           'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta',
+           'OnnxNet', 'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -157,16 +157,20 @@ def check_loaded(loaded:list, s:dict) -> list:
     if not s.get('input_check'): return [NO_CHECK]*len(loaded)
     return load_checker()([a for a, _ in loaded])
 
+def upright_maps(loaded:list, checks:list, net, s:dict, bs:int=8) -> list:
+    "Network map of each of `loaded` turned upright as its `Check` in `checks` says, or None for an input the check turned away"
+    todo = [upright(a, c) for (a, _), c in zip(loaded, checks) if not c.rejected]
+    probs = iter(net_probs(net, todo, s['size'], bs, s['tta']) if todo else [])
+    return [None if c.rejected else next(probs) for c in checks]
+
 def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
     "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`, after the input check"
     checks = check_loaded(loaded, s)
-    todo = [upright(a, c) for (a, _), c in zip(loaded, checks) if not c.rejected]
-    probs = iter(net_probs(net, todo, s['size'], bs, s['tta']))
-    return [finish(None if c.rejected else next(probs), hw, s, c) for (_, hw), c in zip(loaded, checks)]
+    return [finish(p, hw, s, c) for p, (_, hw), c in zip(upright_maps(loaded, checks, net, s, bs), loaded, checks)]
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
 class Failed(namedtuple('Failed', 'stage error')):
-    "An input that failed in `run_many`: the stage ('load', 'network' or 'finish') and the exception"
+    "An input that failed in `run_many`: the stage ('load', 'check', 'network' or 'finish') and the exception"
 
 # %% ../nbs/01_pipeline.ipynb #4725daeb
 class _Now:
@@ -196,11 +200,10 @@ def _network(got:list, net, s:dict, bs:int) -> list:
     ok = [v for _, v in got if not isinstance(v, Failed)]
     checks = _try('check', check_loaded, ok, s) if ok else []
     if isinstance(checks, Failed): return [v if isinstance(v, Failed) else checks for _, v in got]
-    todo = [upright(a, c) for (a, _), c in zip(ok, checks) if not c.rejected]
-    probs = _try('network', net_probs, net, todo, s['size'], bs, s['tta']) if todo else []
-    if isinstance(probs, Failed): return [v if isinstance(v, Failed) else probs for _, v in got]
-    ps, cs = iter(probs), iter(checks)
-    return [v if isinstance(v, Failed) else (*v, None if (c := next(cs)).rejected else next(ps), c) for _, v in got]
+    maps = _try('network', upright_maps, ok, checks, net, s, bs)
+    if isinstance(maps, Failed): return [v if isinstance(v, Failed) else maps for _, v in got]
+    pc = iter(zip(maps, checks))
+    return [v if isinstance(v, Failed) else (*v, *next(pc)) for _, v in got]
 
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
     "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, checked, through network `net` in batches of `bs`, finished under settings `s`"
