@@ -15,8 +15,8 @@ from PIL import Image, ImageOps
 __all__ = ['DATA_ENV', 'IMG_EXTS', 'DICOM_EXTS', 'READ_EXTS', 'MASK_SEP', 'MANIFEST_COLS', 'SPLIT_FILE', 'CONVENTIONS_FILE',
            'pkg_path', 'sample_path', 'data_path', 'mask_stem', 'source_of', 'tb_of', 'age_years', 'parse_reading',
            'scan_files', 'to_uint8', 'gray_array', 'is_dicom', 'read_gray', 'read_mask', 'image_size', 'atomic_write',
-           'clean_temps', 'find_pairs', 'check_pairs', 'hash_split', 'load_split', 'assign_split', 'load_conventions',
-           'assign_convention', 'manifest', 'summarize', 'manifest_cmd']
+           'sha256', 'clean_temps', 'find_pairs', 'check_pairs', 'hash_split', 'load_split', 'assign_split',
+           'load_conventions', 'assign_convention', 'manifest', 'summarize', 'manifest_cmd']
 
 # %% ../nbs/00_data.ipynb #c488dea6
 def pkg_path() -> Path:
@@ -197,6 +197,14 @@ def atomic_write(fn, save):
     try: save(tmp); os.replace(tmp, fn)
     finally:
         if tmp.exists(): tmp.unlink()
+
+# %% ../nbs/00_data.ipynb #61deb970
+def sha256(fn) -> str:
+    "SHA-256 of file `fn`"
+    h = hashlib.sha256()
+    with open(fn, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
 
 # %% ../nbs/00_data.ipynb #2bf8a986
 def _alive(pid:int) -> bool:

@@ -6,12 +6,12 @@ Docs: https://lungseg.github.io/lungseg/input_check.html.md"""
 
 # %% ../nbs/01a_input_check.ipynb #749fa2fb
 from __future__ import annotations
-import os, json, hashlib, functools
+import os, json, functools
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from .data import pkg_path
+from .data import pkg_path, sha256
 
 # %% auto #0
 __all__ = ['CHECK_SIZE', 'CHECK_WEIGHTS', 'Check', 'NO_CHECK', 'check_weights', 'check_input', 'sigmoid', 'decide', 'Checker',
@@ -61,12 +61,10 @@ class Checker:
     def __call__(self, imgs:list) -> list: return decide(self.logits(imgs), self.meta['decision']) if len(imgs) else []
 
 # %% ../nbs/01a_input_check.ipynb #1799e60d
-def _sha256(fn) -> str: return hashlib.sha256(Path(fn).read_bytes()).hexdigest()
-
 @functools.lru_cache(maxsize=2)
 def _load_checker(fn:str, stamp:tuple) -> Checker:
     c = Checker(fn)
-    if c.meta.get('onnx_sha256') and _sha256(fn) != c.meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from its JSON: corrupt or replaced input checker")
+    if c.meta.get('onnx_sha256') and sha256(fn) != c.meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from its JSON: corrupt or replaced input checker")
     return c
 
 def load_checker(fn=None) -> Checker:

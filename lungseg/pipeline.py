@@ -6,21 +6,21 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/01_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import os, json, hashlib, functools, itertools, warnings
+import os, json, functools, itertools, warnings
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, is_dicom, sha256, IMG_EXTS, READ_EXTS
 from .dicom import read_dicom
 from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
            'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'check_loaded',
-           'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'sha256', 'load_meta',
-           'OnnxNet', 'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
+           'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'OnnxNet',
+           'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -230,14 +230,6 @@ def default_weights() -> Path:
 def meta_path(fn) -> Path:
     "The JSON metadata file beside weights `fn` (.onnx or .pth)"
     return Path(fn).with_suffix('.json')
-
-# %% ../nbs/01_pipeline.ipynb #61deb970
-def sha256(fn) -> str:
-    "SHA-256 of file `fn`"
-    h = hashlib.sha256()
-    with open(fn, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 # %% ../nbs/01_pipeline.ipynb #c64404eb
 def load_meta(fn=None) -> dict:
