@@ -18,7 +18,7 @@ from fastai.distributed import DistributedDL, DistributedTrainer
 from fastcore.imports import in_ipython
 from accelerate import PartialState
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
-from .pipeline import settings_of, shipped_models, load_meta
+from .pipeline import settings_of, shipped_models, load_meta, load_net
 from .inputcheck import check_weights
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
@@ -26,9 +26,9 @@ from .evaluate import evaluate_model
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner',
            'mixed_precision', 'AnyBackendDL', 'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash',
-           'clean_history', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes', 'measure_speed',
-           'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text', 'train_stages',
-           'total_train_seconds', 'schedule_text', 'init_text', 'alternatives_text', 'input_check_text',
+           'clean_history', 'NetTeacher', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes',
+           'measure_speed', 'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text',
+           'train_stages', 'total_train_seconds', 'schedule_text', 'init_text', 'alternatives_text', 'input_check_text',
            'write_model_card']
 
 # %% ../nbs/12_train.ipynb #4fa1d582
@@ -173,10 +173,16 @@ def _init_from(model, fn, arch:str) -> dict:
     return dict(weights=str(fn), sha256=m['sha256'], size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
                 train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
+# %% ../nbs/12_train.ipynb #8dca9503
+class NetTeacher(torch.nn.Module):
+    "Pipeline network `net` ((N,1,S,S) float32 array → (N,S,S) lung probabilities, e.g. an ONNX model) as a frozen teacher for `Distill`"
+    def __init__(self, net): super().__init__(); self.net = net
+    def forward(self, x): return torch.from_numpy(self.net(x.detach().float().cpu().numpy())).to(x.device)
+
 # %% ../nbs/12_train.ipynb #10ecae65
 class Distill(Callback):
-    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` networks (distillation); validation keeps the labels"
-    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [LungProb(t).eval() for t in teachers], alpha
+    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` (torch networks or `NetTeacher`s; distillation); validation keeps the labels"
+    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t if isinstance(t, NetTeacher) else LungProb(t).eval() for t in teachers], alpha
     def before_fit(self):
         for t in self.teachers: t.to(self.dls.device)
     def after_pred(self):
@@ -185,11 +191,20 @@ class Distill(Callback):
         self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
 
 # %% ../nbs/12_train.ipynb #3cdf34e9
+def _teacher(f, size:int) -> tuple:
+    "(teacher, record) of teacher weights `f` for a student at `size` px: torch weights (.pth) or an ONNX model (`NetTeacher`, run on the CPU)"
+    if Path(f).suffix != '.onnx':
+        m, meta = load_model(f); return m, dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'])
+    net, meta = load_net(f, threads=torch.get_num_threads())   # checks the ONNX file's SHA-256
+    if meta['size'] != size: raise ValueError(f"{f}: an ONNX teacher takes {meta['size']} px inputs only, and the student trains at {size} px")
+    return NetTeacher(net), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'], onnx_sha256=meta['onnx_sha256'])
+
+# %% ../nbs/12_train.ipynb #595df629
 def _distill(cfg:dict) -> tuple:
     "The `Distill` callback and its record for the `teachers` of run config `cfg` (none without teachers)"
     if not cfg.get('teachers'): return [], None
-    ms = [load_model(f) for f in cfg['teachers']]
-    return [Distill([m for m, _ in ms], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[dict(weights=f, arch=m['arch'], size=m['size'], sha256=m['sha256']) for f, (_, m) in zip(cfg['teachers'], ms)])
+    ts = [_teacher(f, cfg['size']) for f in cfg['teachers']]
+    return [Distill([t for t, _ in ts], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[r for _, r in ts])
 
 # %% ../nbs/12_train.ipynb #82852120
 def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev):
