@@ -17,7 +17,7 @@ from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastcore.imports import in_ipython
 from accelerate import PartialState
-from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split
+from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split, load_conventions
 from .pipeline import settings_of, shipped_models, load_meta, load_net
 from .inputcheck import check_weights
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
@@ -468,11 +468,15 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 
 # %% ../nbs/12_train.ipynb #d17d14ec
 def _rows_text(meta:dict) -> str:
-    "A sentence for the card when training weighted a source by repeating its rows (`repeat_rows`): then `n_train` counts rows, not images"
-    k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
-    if k == 1: return ''
-    return (f" Training repeated the Montgomery train images {k}× (a per-source weight), so it saw {meta['n_train']} rows drawn from the "
-            f"{int((load_split().split == 'train').sum())} train images; the split hash above is of those rows.")
+    "A sentence for the card when training used other rows than the split's train images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
+    sp = load_split(); n_tr, n_va = int((sp.split == 'train').sum()), int((sp.split == 'valid').sum())
+    k, tail = meta.get('lever', {}).get('montgomery_train_repeats', 1), '; the split hash above is of those rows.'
+    if k != 1: return f" Training repeated the Montgomery train images {k}× (a per-source weight), so it saw {meta['n_train']} rows drawn from the {n_tr} train images" + tail
+    if meta['n_train'] == n_tr: return ''
+    ext, cv = meta.get('extent', 'visible'), sp.merge(load_conventions()[['stem', 'convention']], on='stem')
+    if meta['n_train'] != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return f" Training used {meta['n_train']} of the {n_tr} train images" + tail
+    return (f" Training used only the masks that follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`): "
+            f"{meta['n_train']} of the {n_tr} train images and {meta['n_valid']} of the {n_va} valid images" + tail)
 
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
