@@ -468,15 +468,14 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 
 # %% ../nbs/12_train.ipynb #d17d14ec
 def _rows_text(meta:dict) -> str:
-    "A sentence for the card when training used other rows than the split's train images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
-    sp = load_split(); n_tr, n_va = int((sp.split == 'train').sum()), int((sp.split == 'valid').sum())
-    k, tail = meta.get('lever', {}).get('montgomery_train_repeats', 1), '; the split hash above is of those rows.'
-    if k != 1: return f" Training repeated the Montgomery train images {k}× (a per-source weight), so it saw {meta['n_train']} rows drawn from the {n_tr} train images" + tail
+    "A sentence for the card when the rows a run trained on are not the split's images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
+    sp = load_split(); n_tr = int((sp.split == 'train').sum())
+    k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
+    if k != 1: return f" Training repeated the Montgomery train images {k}× (a per-source weight), so its rows are drawn from the {n_tr} train images."
     if meta['n_train'] == n_tr: return ''
     ext, cv = meta.get('extent', 'visible'), sp.merge(load_conventions()[['stem', 'convention']], on='stem')
-    if meta['n_train'] != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return f" Training used {meta['n_train']} of the {n_tr} train images" + tail
-    return (f" Training used only the masks that follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`): "
-            f"{meta['n_train']} of the {n_tr} train images and {meta['n_valid']} of the {n_va} valid images" + tail)
+    if meta['n_train'] != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return f" Those are {meta['n_train']} of the {n_tr} train images."
+    return f" Those are the images whose masks follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`), {meta['n_train']} of the {n_tr} train images."
 
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
@@ -492,8 +491,9 @@ Classes: {', '.join(meta['classes'])}.
 ## Data
 The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
 Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
-Fixed split stored in the package (`lungseg/split.csv`, hash `{meta['split_hash']}`): {meta['n_train']} train, {meta['n_valid']} valid, and the
-test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.{_rows_text(meta)}
+Fixed split stored in the package (`lungseg/split.csv`): {(load_split().split == 'train').sum()} train, {(load_split().split == 'valid').sum()} valid, and the
+test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
+The network trained on {meta['n_train']} rows and was validated on {meta['n_valid']} (rows hash `{meta['split_hash']}`).{_rows_text(meta)}
 
 """
 
