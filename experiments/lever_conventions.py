@@ -2,7 +2,8 @@
 
 The conventions come from lungseg/conventions.csv (nbs/12a_conventions.ipynb: each pair judged by a network that never
 trained on it). Every run starts from the shipped default's torch weights (lungseg/weights/lungseg.pth, the distilled
-plain8 at 384 px) and trains plain8 at 384 px with fit_one_cycle, ce_dice, batch size 8, lr 5e-4, seed 42, as the
+plain8 at 384 px; the recorded runs started from the all-masks default 86e8ea96008f..., shipped then, whose hash their
+JSON keeps, and a rerun today starts from the default shipped now) and trains plain8 at 384 px with fit_one_cycle, ce_dice, batch size 8, lr 5e-4, seed 42, as the
 earlier 384 px continuation runs (records/lever_mc/control):
   visible     4 epochs on the train rows called visible (every Montgomery row and the visible Shenzhen rows),
               validated on the valid rows called visible.
