@@ -151,18 +151,21 @@ def export_onnx(model:nn.Module, fn, size:int):
     atomic_write(fn, _save)
 
 # %% ../nbs/11_model.ipynb #40b1b8da
-def quantize_onnx(src, dst, images:list, size:int, bs:int=8):
-    "Write an int8 copy of ONNX model `src` to `dst` (onnxruntime static quantization, QDQ, per-channel weights), calibrated on `images` (2-D uint8 arrays of the train split)"
-    from onnxruntime.quantization import quantize_static, CalibrationDataReader, QuantFormat, QuantType
+def quantize_onnx(src, dst, images:list, size:int, bs:int=8, method:str='minmax', keep_float:list=None):
+    "Write an int8 copy of ONNX model `src` to `dst` (onnxruntime static quantization, QDQ, per-channel weights), calibrated on `images` (2-D uint8 arrays of the train split) with `method` (minmax, entropy or percentile); nodes named in `keep_float` stay float"
+    from onnxruntime.quantization import quantize_static, CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    cms = dict(minmax=CalibrationMethod.MinMax, entropy=CalibrationMethod.Entropy, percentile=CalibrationMethod.Percentile)
+    if method not in cms: raise ValueError(f"calibration method {method!r}: use one of {', '.join(cms)}")
+    cm = cms[method]
     x = to_input(images, size)
     class _Batches(CalibrationDataReader):
         def __init__(self): self.it = iter([{'image': x[i:i + bs]} for i in range(0, len(x), bs)])
         def get_next(self): return next(self.it, None)
     with tempfile.TemporaryDirectory() as d:
         pre = Path(d)/'pre.onnx'; quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
-        atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
-                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8))
+        atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True, calibrate_method=cm,
+                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=keep_float or []))
 
 # %% ../nbs/11_model.ipynb #c8397288
 def add_onnx(fn, model:nn.Module=None) -> dict:
