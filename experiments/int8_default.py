@@ -33,7 +33,7 @@ Writes runs/int8/NAME.onnx and the small records to records/int8/NAME/ (per-imag
 """
 import json, argparse, time
 from pathlib import Path
-import numpy as np, pandas as pd, onnx
+import numpy as np, onnx
 from lungseg.data import manifest, atomic_write, sha256
 from lungseg.pipeline import load_net, load_image, to_input, OnnxNet, onnx_path, load_meta
 from lungseg.model import quantize_onnx
@@ -69,7 +69,8 @@ for name in a.variants:
     t0 = time.perf_counter()
     try: quantize_onnx(src, q, cimgs, meta['size'], **VARIANTS[name])
     except ValueError as e:   # a calibration onnxruntime cannot do on this graph: recorded, not measured
-        atomic_write(rec/'summary.json', lambda t: t.write_text(json.dumps(dict(variant=name, error=f"{type(e).__name__}: {e}", passes_rule=False), indent=2)))
+        err = json.dumps(dict(variant=name, error=f"{type(e).__name__}: {e}", passes_rule=False), indent=2)
+        atomic_write(rec/'summary.json', lambda t: t.write_text(err))
         print(name, 'failed:', e, flush=True); continue
     q_s = time.perf_counter() - t0
     speed = {k: {th: img_s(f, th) for th in (1, 2)} for k, f in (('float', src), ('int8', q))}
