@@ -181,8 +181,8 @@ class NetTeacher(torch.nn.Module):
 
 # %% ../nbs/12_train.ipynb #10ecae65
 class Distill(Callback):
-    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` (torch networks or `NetTeacher`s; distillation); validation keeps the labels"
-    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t if isinstance(t, NetTeacher) else LungProb(t).eval() for t in teachers], alpha
+    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` (modules that return it: `LungProb` of a network, or `NetTeacher`; distillation); validation keeps the labels"
+    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t.eval() for t in teachers], alpha
     def before_fit(self):
         for t in self.teachers: t.to(self.dls.device)
     def after_pred(self):
@@ -192,9 +192,9 @@ class Distill(Callback):
 
 # %% ../nbs/12_train.ipynb #3cdf34e9
 def _teacher(f, size:int) -> tuple:
-    "(teacher, record) of teacher weights `f` for a student at `size` px: torch weights (.pth) or an ONNX model (`NetTeacher`, run on the CPU)"
+    "(teacher, record) of teacher weights `f` for a student at `size` px: torch weights (.pth, as `LungProb`) or an ONNX model (`NetTeacher`, run on the CPU); both return lung probabilities"
     if Path(f).suffix != '.onnx':
-        m, meta = load_model(f); return m, dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'])
+        m, meta = load_model(f); return LungProb(m).eval(), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'])
     net, meta = load_net(f, threads=torch.get_num_threads())   # checks the ONNX file's SHA-256
     if meta['size'] != size: raise ValueError(f"{f}: an ONNX teacher takes {meta['size']} px inputs only, and the student trains at {size} px")
     return NetTeacher(net), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'], onnx_sha256=meta['onnx_sha256'])
