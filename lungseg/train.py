@@ -467,9 +467,9 @@ Candemir et al. 2014, IEEE TMI 33(2):577.
 """  # intended use, limits and licence: the same for every lungseg model
 
 # %% ../nbs/12_train.ipynb #d17d14ec
-def _rows_text(meta:dict) -> str:
+def _rows_text(meta:dict, sp:pd.DataFrame=None) -> str:
     "A sentence for the card when the rows a run trained on are not the split's images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
-    sp = load_split(); n_tr = int((sp.split == 'train').sum())
+    sp = load_split() if sp is None else sp; n_tr = int((sp.split == 'train').sum())   # `sp`: the stored split, if the caller has read it
     k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
     if k != 1: return f" Training repeated the Montgomery train images {k}× (a per-source weight), so its rows are drawn from the {n_tr} train images."
     if meta['n_train'] == n_tr: return ''
@@ -480,6 +480,7 @@ def _rows_text(meta:dict) -> str:
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
     "The model card's 'What it is' and 'Data' sections for metadata `meta`"
+    sp = load_split(); n = sp.split.value_counts()
     return f"""# Model card: lungseg lung segmentation weights{(' — the named alternative `--model ' + meta['name'] + '`') if meta.get('name') else ''}
 
 ## What it is
@@ -491,9 +492,9 @@ Classes: {', '.join(meta['classes'])}.
 ## Data
 The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
 Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
-Fixed split stored in the package (`lungseg/split.csv`): {(load_split().split == 'train').sum()} train, {(load_split().split == 'valid').sum()} valid, and the
+Fixed split stored in the package (`lungseg/split.csv`): {n['train']} train, {n['valid']} valid, and the
 test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
-The network trained on {meta['n_train']} rows and was validated on {meta['n_valid']} (rows hash `{meta['split_hash']}`).{_rows_text(meta)}
+The network trained on {meta['n_train']} rows and was validated on {meta['n_valid']} (rows hash `{meta['split_hash']}`).{_rows_text(meta, sp)}
 
 """
 
