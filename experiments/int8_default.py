@@ -3,7 +3,9 @@
 On this project's CPUs the ONNX forward pass is most of `lungseg predict`'s time (profiled on 48 images: 4.2 of 5.5 s), and
 the default runs at 1.6-1.8x the vanilla U-Net's forward pass on the Intel Xeon, short of the 2x target. onnxruntime's
 static quantization (`lungseg.model.quantize_onnx`: QDQ, per-channel int8 weights, uint8 activations) makes an int8 copy of
-the shipped graph, calibrated on the first N_CALIB images of the train split (sorted by stem; never valid or test).
+the default's float graph, calibrated on the first N_CALIB images of the train split (sorted by stem; never valid or test).
+The float graph is exported from the default's torch weights (`runs/int8/float.onnx`) and must have the SHA-256 its JSON
+records for it, so the script measures the same graph once the int8 copy ships.
 
 Measured, in this run, on these cores:
   accuracy  the pipeline's masks on the valid split with each graph (the shipped settings, `lungseg.evaluate.evaluate_model`),
@@ -35,8 +37,8 @@ import json, argparse, time
 from pathlib import Path
 import numpy as np, onnx
 from lungseg.data import manifest, atomic_write, sha256
-from lungseg.pipeline import load_net, load_image, to_input, OnnxNet, onnx_path, load_meta
-from lungseg.model import quantize_onnx
+from lungseg.pipeline import load_image, to_input, OnnxNet, onnx_path, load_meta
+from lungseg.model import quantize_onnx, load_model, export_onnx
 from lungseg.evaluate import evaluate_model, bootstrap_ci
 from lungseg.train import hardware
 
@@ -44,7 +46,10 @@ N_CALIB = 64
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--variants', nargs='*', default=['minmax'])
 a = p.parse_args()
 df, _ = manifest(a.data, check=False)
-src, meta = onnx_path(), load_meta()
+meta = load_meta(); out = Path('runs/int8'); out.mkdir(parents=True, exist_ok=True)
+float_sha = meta.get('quantization', {}).get('float_onnx_sha256', meta['onnx_sha256'])   # the shipped graph, or the float graph it was quantized from
+src = out/'float.onnx'; export_onnx(load_model(onnx_path().with_suffix('.pth'))[0], src, meta['size'])
+if sha256(src) != float_sha: raise SystemExit(f"{src}: SHA-256 {sha256(src)[:12]}… is not the default's float graph ({float_sha[:12]}…); export it with the torch build that made it")
 calib = df[df.split == 'train'].sort_values('stem').image_path.head(N_CALIB).tolist()
 cimgs = [load_image(f)[0] for f in calib]
 
@@ -61,9 +66,7 @@ def float_ends(fn) -> list:
 
 VARIANTS = dict(minmax=dict(method='minmax'), entropy=dict(method='entropy'), percentile=dict(method='percentile'),
                 float_ends=dict(method='minmax', keep_float=float_ends(src)))
-fp, _ = load_net()
-per_float = evaluate_model(fp, meta, df, 'valid')[['stem', 'source', 'convention', 'dice']].rename(columns={'dice': 'dice_float'})
-out = Path('runs/int8'); out.mkdir(parents=True, exist_ok=True)
+per_float = evaluate_model(OnnxNet(src), meta, df, 'valid')[['stem', 'source', 'convention', 'dice']].rename(columns={'dice': 'dice_float'})
 for name in a.variants:
     q, rec = out/f'{name}.onnx', Path('records/int8')/name; rec.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -79,7 +82,7 @@ for name in a.variants:
     v = per[per.convention == 'visible']; d = v.dice_int8 - v.dice_float
     m, lo, hi = bootstrap_ci(d.to_numpy())
     summary = dict(variant=name, method=VARIANTS[name]['method'], n_float_nodes=len(VARIANTS[name].get('keep_float', [])),
-                   source_onnx_sha256=meta['onnx_sha256'], int8_sha256=sha256(q), int8_bytes=q.stat().st_size, float_bytes=src.stat().st_size,
+                   source_onnx_sha256=float_sha, int8_sha256=sha256(q), int8_bytes=q.stat().st_size, float_bytes=src.stat().st_size,
                    n_calib=N_CALIB, quantize_seconds=round(q_s, 1), speed_img_s=speed, speedup_2_threads=round(speed['int8'][2]/speed['float'][2], 2),
                    valid_visible=dict(n=len(v), dice_float=round(v.dice_float.mean(), 4), dice_int8=round(v.dice_int8.mean(), 4), diff=round(m, 4),
                                       diff_lo=round(lo, 4), diff_hi=round(hi, 4), better=int((d > 1e-4).sum()), worse=int((d < -1e-4).sum()),
