@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np, onnx
 from lungseg.data import manifest, atomic_write, sha256
 from lungseg.pipeline import load_image, to_input, OnnxNet, onnx_path, load_meta
-from lungseg.model import quantize_onnx, load_model, export_onnx
+from lungseg.model import quantize_onnx, load_model, export_onnx, float_graph_sha
 from lungseg.evaluate import evaluate_model, bootstrap_ci
 from lungseg.train import hardware
 
@@ -47,7 +47,7 @@ p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--variant
 a = p.parse_args()
 df, _ = manifest(a.data, check=False)
 meta = load_meta(); out = Path('runs/int8'); out.mkdir(parents=True, exist_ok=True)
-float_sha = meta.get('quantization', {}).get('float_onnx_sha256', meta['onnx_sha256'])   # the shipped graph, or the float graph it was quantized from
+float_sha = float_graph_sha(meta)   # the shipped graph, or the float graph it was quantized from
 src = out/'float.onnx'; export_onnx(load_model(onnx_path().with_suffix('.pth'))[0], src, meta['size'])
 if sha256(src) != float_sha: raise SystemExit(f"{src}: SHA-256 {sha256(src)[:12]}… is not the default's float graph ({float_sha[:12]}…); export it with the torch build that made it")
 calib = df[df.split == 'train'].sort_values('stem').image_path.head(N_CALIB).tolist()

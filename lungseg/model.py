@@ -18,7 +18,8 @@ from .pipeline import sha256, meta_path, load_meta, onnx_path, to_input
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
            'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'soft_target', 'SoftCEDiceLoss',
-           'LungProb', 'torch_net', 'export_onnx', 'quantize_onnx', 'add_onnx', 'save_model', 'load_model']
+           'LungProb', 'torch_net', 'export_onnx', 'quantize_onnx', 'float_graph_sha', 'add_onnx', 'save_model',
+           'load_model']
 
 # %% ../nbs/11_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -166,6 +167,11 @@ def quantize_onnx(src, dst, images:list, size:int, bs:int=8, method:str='minmax'
         pre = Path(d)/'pre.onnx'; quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
         atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True, calibrate_method=cm,
                                                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=keep_float or []))
+
+# %% ../nbs/11_model.ipynb #5b1f0c12
+def float_graph_sha(meta:dict) -> str:
+    "SHA-256 of the float ONNX graph behind metadata `meta`: the graph itself, or the float graph its int8 copy was quantized from"
+    return meta.get('quantization', {}).get('float_onnx_sha256', meta['onnx_sha256'])
 
 # %% ../nbs/11_model.ipynb #c8397288
 def add_onnx(fn, model:nn.Module=None) -> dict:
