@@ -486,11 +486,12 @@ def _rows_text(meta:dict, sp:pd.DataFrame=None) -> str:
     "A sentence for the card when the rows a run trained on are not the split's images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
     sp = load_split() if sp is None else sp; n_tr = int((sp.split == 'train').sum())   # `sp`: the stored split, if the caller has read it
     k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
-    if k != 1: return f" Training repeated the Montgomery train images {k}× (a per-source weight), so its rows are drawn from the {n_tr} train images."
-    if meta['n_train'] == n_tr: return ''
+    n_img = meta['n_train'] - (k - 1)*int(((sp.split == 'train') & sp.stem.str.startswith('MCUCXR')).sum())   # distinct train images
+    rep, who = (f" Training repeated the Montgomery train images {k}× (a per-source weight).", " Its distinct images are") if k != 1 else ('', ' Those are')
+    if n_img == n_tr: return rep and rep[:-1] + f", so its rows are drawn from the {n_tr} train images."
     ext, cv = meta.get('extent', 'visible'), sp.merge(load_conventions()[['stem', 'convention']], on='stem')
-    if meta['n_train'] != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return f" Those are {meta['n_train']} of the {n_tr} train images."
-    return f" Those are the images whose masks follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`), {meta['n_train']} of the {n_tr} train images."
+    if n_img != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return rep + f"{who} {n_img} of the {n_tr} train images."
+    return rep + f"{who} the images whose masks follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`), {n_img} of the {n_tr} train images."
 
 # %% ../nbs/12_train.ipynb #455d74fb
 def _card_head(meta:dict) -> str:
