@@ -17,7 +17,7 @@ from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastcore.imports import in_ipython
 from accelerate import PartialState
-from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split, load_conventions
+from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split, load_conventions, source_of
 from .pipeline import settings_of, shipped_models, load_meta, load_net
 from .inputcheck import check_weights
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
@@ -486,7 +486,7 @@ def _rows_text(meta:dict, sp:pd.DataFrame=None) -> str:
     "A sentence for the card when the rows a run trained on are not the split's images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
     sp = load_split() if sp is None else sp; n_tr = int((sp.split == 'train').sum())   # `sp`: the stored split, if the caller has read it
     k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
-    n_img = meta['n_train'] - (k - 1)*int(((sp.split == 'train') & sp.stem.str.startswith('MCUCXR')).sum())   # distinct train images
+    n_img = meta['n_train'] - (k - 1)*int(((sp.split == 'train') & (sp.stem.map(source_of) == 'Montgomery')).sum())   # distinct train images
     rep, who = (f" Training repeated the Montgomery train images {k}× (a per-source weight).", " Its distinct images are") if k != 1 else ('', ' Those are')
     if n_img == n_tr: return rep and rep[:-1] + f", so its rows are drawn from the {n_tr} train images."
     ext, cv = meta.get('extent', 'visible'), sp.merge(load_conventions()[['stem', 'convention']], on='stem')
