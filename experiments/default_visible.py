@@ -45,8 +45,8 @@ from lungseg.data import manifest, atomic_write, pkg_path
 from lungseg.train import train, record_run
 
 STAGES = dict(s256=dict(size=256, epochs=16, lr=3e-3, init=None), s384=dict(size=384, epochs=6, lr=1e-3, init='s256'),
-              distill=dict(size=384, epochs=4, lr=5e-4, init='s384', loss='ce_dice_soft', teachers=['s384', 'large']),
-              distill2=dict(size=384, epochs=4, lr=5e-4, init='s384', loss='ce_dice_soft', teachers=['s384', 'large']))
+              distill=dict(size=384, epochs=4, lr=5e-4, init='s384', loss='ce_dice_soft', teachers=['s384', 'large']))
+STAGES['distill2'] = STAGES['distill']   # the same stage; its `large` must be the effl0s trained on the visible masks (checked below)
 p = argparse.ArgumentParser(); p.add_argument('data')
 p.add_argument('--threads', type=int, default=2, help='torch CPU threads (the record names them)')
 p.add_argument('--stages', nargs='*', default=['s256', 's384', 'distill'], choices=list(STAGES), help='the stages to run, in order')
