@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, sys, time, platform, hashlib, re, io, shutil, socket, subprocess
+import json, os, sys, time, platform, hashlib, re, io, shutil, socket, subprocess, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,9 +14,11 @@ import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
     Learner, Callback, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
-from fastai.distributed import DistributedDL, DistributedTrainer
 from fastcore.imports import in_ipython
-from accelerate import PartialState
+with warnings.catch_warnings():   # accelerate imports tqdm.auto, which warns in a notebook kernel without ipywidgets
+    warnings.filterwarnings('ignore', message='IProgress not found')
+    from fastai.distributed import DistributedDL, DistributedTrainer
+    from accelerate import PartialState
 from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split, load_conventions, source_of
 from .pipeline import settings_of, shipped_models, load_meta, load_net
 from .inputcheck import check_weights
