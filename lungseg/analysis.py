@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
-from scipy import stats
+from scipy import stats, ndimage
 from .data import read_mask, atomic_write
 from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
 from .masks import outline
@@ -20,7 +20,8 @@ from .train import train, split_hash, write_model_card
 __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',
            'QC_MAX_FLAGGED', 'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table',
            'ece', 'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'target_rows', 'final_variant',
-           'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test']
+           'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test',
+           'error_near_boundary']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -264,3 +265,11 @@ def record_test(weights, per:pd.DataFrame, card=None) -> dict:
     atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     write_model_card(meta, s, card or fn.parent.parent/'MODEL_CARD.md')
     return meta
+
+# %% ../nbs/14_error_analysis.ipynb #we01a7c1
+def error_near_boundary(pred:np.ndarray, gt:np.ndarray, px:int=2) -> float:
+    "Share of the pixels where `pred` differs from `gt` that lie within `px` pixels of `gt`'s outline (NaN when none differ)"
+    wrong = pred != gt
+    if not wrong.any(): return float('nan')
+    band = ndimage.binary_dilation(gt, iterations=px) & ~ndimage.binary_erosion(gt, iterations=px)
+    return float((wrong & band).sum()/wrong.sum())
