@@ -15,6 +15,7 @@ from .data import atomic_write
 from .masks import lung_box, resize_mask
 from .pipeline import WORK_SIDE, load_image, load_net, settings_of, shrink, run_many
 from .engine import Job, run_job, rejected_row
+from .framing import field_text
 
 # %% auto #0
 __all__ = ['CROP_SUFFIX', 'CROP_CSV', 'CROP_COLS', 'keep_region', 'crop_image', 'crop_outputs', 'crop_one', 'crop_job',
@@ -42,7 +43,7 @@ def crop_image(img:np.ndarray, mask:np.ndarray, box:tuple, size:int=None, mask_o
 
 # %% ../nbs/04_crop.ipynb #24ba2c26
 CROP_SUFFIX, CROP_CSV = '_crop.png', 'crops.csv'
-CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'rotation', 'inverted', 'crop', 'model_sha256', 'run_key']
+CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'rotation', 'inverted', 'field', 'crop', 'model_sha256', 'run_key']
 
 # %% ../nbs/04_crop.ipynb #3966bde8
 def crop_outputs(outd:Path, f, stem:str) -> dict:
@@ -54,7 +55,8 @@ def crop_one(f, small, res, out:dict, margin:float=0.05, size:int=None, mask_out
     "Crop input `f` with its pipeline `Result` `res` into `out['crop']` (unless its mask is empty or the input check turned it away); return its CSV row"
     if res.rejected: return rejected_row(f, res)
     m = res.mask
-    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted, crop='')
+    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted,
+               field=field_text(res.field), crop='')
     box = lung_box(m, margin)
     if box is None: return {**row, 'status': 'empty', 'error': 'no lung found: no crop written'}
     full = load_image(f, max_side=None)[0]

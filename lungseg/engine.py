@@ -13,6 +13,7 @@ from pathlib import Path
 from fastprogress.fastprogress import progress_bar
 from .data import READ_EXTS, is_dicom, atomic_write, clean_temps
 from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed
+from .framing import field_text
 
 # %% auto #0
 __all__ = ['Job', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row', 'failed_row',
@@ -96,7 +97,8 @@ def failed_row(f, fail:Failed) -> dict:
 def rejected_row(f, res) -> dict:
     "The CSV row of input `f` whose pipeline `Result` `res` the input check turned away: status `rejected`, the reason, no outputs"
     h, w = res.mask.shape
-    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation, inverted=res.inverted)
+    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation, inverted=res.inverted,
+                field=field_text(res.field))
 
 # %% ../nbs/02a_engine.ipynb #14cb8aee
 def _cell(v): return '' if v is None else f"{v:.6f}" if isinstance(v, float) else v

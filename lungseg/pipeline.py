@@ -14,11 +14,12 @@ from PIL import Image
 from scipy import ndimage
 from .data import pkg_path, read_gray, is_dicom, sha256, IMG_EXTS, READ_EXTS
 from .dicom import read_dicom
+from .framing import field_box, crop_to, paste
 from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'check_loaded',
+           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'framed', 'check_loaded',
            'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'OnnxNet',
            'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
 
@@ -130,7 +131,7 @@ def qc_score(prob:np.ndarray, band:tuple=(0.2, 0.8), thresh:float=0.5) -> float:
     return 1. if lung == 0 else float(((prob > band[0]) & (prob < band[1])).sum()/lung)
 
 # %% ../nbs/01_pipeline.ipynb #a89222a8
-UNDECIDED = dict(threshold=0.5, postprocess=None, qc=None, tta=False, input_check=True)
+UNDECIDED = dict(threshold=0.5, postprocess=None, qc=None, tta=False, input_check=True, framing=True)
 
 def settings_of(meta:dict, **overrides) -> dict:
     "Pipeline settings of weights with metadata `meta`: input `size`, then the JSON's `pipeline` block over `UNDECIDED`, then `overrides`"
@@ -138,10 +139,10 @@ def settings_of(meta:dict, **overrides) -> dict:
     return {**s, **overrides}
 
 # %% ../nbs/01_pipeline.ipynb #c7328bd1
-Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected', defaults=(0, False, ''))
+Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field', defaults=(0, False, '', None))
 
-def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK) -> Result:
-    "The `Result` of network map `prob` (made on the upright image) for an input of size `hw` under settings `s`, after input check `check`"
+def _in_field(prob:np.ndarray, hw:tuple, s:dict, check) -> Result:
+    "The `Result` of network map `prob` (made on the upright image) for a field of size `hw`, after input check `check`"
     rot, inv = check.rotation, check.inverted
     if check.rejected: return Result(np.zeros(hw, bool), None, None, None, rot, inv, check.rejected)
     m = upsample(prob, hw[::-1] if rot in (90, 270) else hw) > s['threshold']*255
@@ -151,22 +152,39 @@ def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK) -> Result:
     q = qc_score(prob, tuple(s['qc']['band']), s['threshold'])
     return Result(m, p, q, bool(q > s['qc']['threshold']), rot, inv)
 
+def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK, field=None) -> Result:
+    "The `Result` of map `prob` for an input of size `hw` under settings `s`, made inside `field` (None: all of it)"
+    fhw = hw if field is None else (field[3] - field[1], field[2] - field[0])
+    r = _in_field(prob, fhw, s, check)
+    return r._replace(mask=paste(r.mask, field, hw), field=field)
+
+
 # %% ../nbs/01_pipeline.ipynb #911497c3
+def framed(loaded:list, s:dict) -> list:
+    "(working copy cut to its exposed field, (height, width), field box or None) of each (copy, (height, width)) of `loaded`"
+    out = []
+    for a, hw in loaded:
+        box = field_box(a, hw) if s.get('framing') else None
+        out.append((crop_to(a, box, hw), hw, box))
+    return out
+
 def check_loaded(loaded:list, s:dict) -> list:
-    "The input check's `Check` of each (working copy, (height, width)) of `loaded`, or `NO_CHECK` for each when settings `s` turn the check off"
+    "The input check's `Check` of the working copy first in each item of `loaded`; `NO_CHECK` for each if `s` turns it off"
     if not s.get('input_check'): return [NO_CHECK]*len(loaded)
-    return load_checker()([a for a, _ in loaded])
+    return load_checker()([x[0] for x in loaded])
 
 def upright_maps(loaded:list, checks:list, net, s:dict, bs:int=8) -> list:
-    "Network map of each of `loaded` turned upright as its `Check` in `checks` says, or None for an input the check turned away"
-    todo = [upright(a, c) for (a, _), c in zip(loaded, checks) if not c.rejected]
+    "Network map of the working copy first in each item of `loaded`, turned upright as `checks` say; None if turned away"
+    todo = [upright(x[0], c) for x, c in zip(loaded, checks) if not c.rejected]
     probs = iter(net_probs(net, todo, s['size'], bs, s['tta']) if todo else [])
     return [None if c.rejected else next(probs) for c in checks]
 
 def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
-    "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`, after the input check"
-    checks = check_loaded(loaded, s)
-    return [finish(p, hw, s, c) for p, (_, hw), c in zip(upright_maps(loaded, checks, net, s, bs), loaded, checks)]
+    "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`"
+    fr = framed(loaded, s)
+    checks = check_loaded(fr, s)
+    return [finish(p, hw, s, c, box) for p, (_, hw, box), c in zip(upright_maps(fr, checks, net, s, bs), fr, checks)]
+
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
 class Failed(namedtuple('Failed', 'stage error')):
@@ -196,21 +214,22 @@ def _ready(pending, errors:str):
 
 # %% ../nbs/01_pipeline.ipynb #bd5339ca
 def _network(got:list, net, s:dict, bs:int) -> list:
-    "For each (src, loaded or `Failed`) of `got`: the `Failed`, or (working copy, (height, width), network map or None if turned away, `Check`)"
+    "For each (src, loaded or `Failed`) of `got`: the `Failed`, or (copy, (height, width), map or None, `Check`, field)"
     ok = [v for _, v in got if not isinstance(v, Failed)]
-    checks = _try('check', check_loaded, ok, s) if ok else []
+    fr = _try('check', framed, ok, s) if ok else []
+    checks = fr if isinstance(fr, Failed) else _try('check', check_loaded, fr, s) if ok else []
     if isinstance(checks, Failed): return [v if isinstance(v, Failed) else checks for _, v in got]
-    maps = _try('network', upright_maps, ok, checks, net, s, bs)
+    maps = _try('network', upright_maps, fr, checks, net, s, bs)
     if isinstance(maps, Failed): return [v if isinstance(v, Failed) else maps for _, v in got]
-    pc = iter(zip(maps, checks))
+    pc = iter(zip(maps, checks, [box for *_, box in fr]))
     return [v if isinstance(v, Failed) else (*v, *next(pc)) for _, v in got]
 
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
-    "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order: loaded, checked, through network `net` in batches of `bs`, finished under settings `s`"
+    "Yield (src, `then(src, working copy, Result)`, or the `Result`) for each of `srcs` in order, in batches of `bs`"
     run, it = submit or _now, iter(srcs)
     then = then or (lambda src, small, res: res)
     def load(): return [(x, run(_try, 'load', load_image, x)) for x in itertools.islice(it, bs)]
-    def end(x, small, hw, p, c): return then(x, small, finish(p, hw, s, c))
+    def end(x, small, hw, p, c, box): return then(x, small, finish(p, hw, s, c, box))
     nxt, prev = load(), []
     while nxt:
         got = [(x, f.result()) for x, f in nxt]
@@ -219,6 +238,7 @@ def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='ra
         yield from _ready(prev, errors)
         prev = [(x, v if isinstance(v, Failed) else run(_try, 'finish', end, x, *v)) for (x, _), v in zip(got, vals)]
     yield from _ready(prev, errors)
+
 
 # %% ../nbs/01_pipeline.ipynb #f6acb2f9
 WEIGHTS = 'lungseg.onnx'

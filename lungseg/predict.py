@@ -15,6 +15,7 @@ from .masks import lr_labels, lung_stats, draw_overlay
 from .dicom import write_dicom_seg, SEG_SUFFIX
 from .inputcheck import turn, as_given
 from .engine import Job, run_job, rejected_row
+from .framing import field_text
 
 # %% auto #0
 __all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'setting_overrides',
@@ -31,7 +32,7 @@ def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=Fals
 
 # %% ../nbs/03_predict.ipynb #68439872
 CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction', 'right_lung_fraction',
-            'qc_score', 'qc_flag', 'rotation', 'inverted', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
+            'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
 
 # %% ../nbs/03_predict.ipynb #39da0721
 def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
@@ -45,7 +46,7 @@ def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
     if seg: write_dicom_seg(f, lab, seg)
     q = None if res.qc_score is None else round(res.qc_score, 4)
     return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q, qc_flag=res.qc_flag,
-                rotation=res.rotation, inverted=res.inverted, mask=str(out['mask']), overlay=str(out['overlay'] or ''),
+                rotation=res.rotation, inverted=res.inverted, field=field_text(res.field), mask=str(out['mask']), overlay=str(out['overlay'] or ''),
                 dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
 
 # %% ../nbs/03_predict.ipynb #38e892f1

@@ -24,6 +24,7 @@ from .pipeline import settings_of, shipped_models, load_meta, load_net
 from .inputcheck import check_weights
 from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
 from .evaluate import evaluate_model
+from .augment import FilmAug
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner',
@@ -48,8 +49,8 @@ CODES = ['background', 'lung']
 def _x(r): return PILImageBW.create(read_gray(r['image_path']))
 def _y(r): return PILMask.create(read_mask(r['mask_path']).astype(np.uint8))
 
-def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool=True, num_workers:int=None, seed:int=42, device:str=None):
-    "fastai `DataLoaders` over the train and valid rows of manifest `df` (with `split`), on `pick_device(device)`; with worker processes on CUDA by default"
+def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool|str=True, num_workers:int=None, seed:int=42, device:str=None):
+    "fastai `DataLoaders` over the train and valid rows of manifest `df` (with `split`), on `pick_device(device)`; `aug='film'` adds `FilmAug`"
     d = df[df.split.isin(['train','valid'])].reset_index(drop=True).assign(is_valid=lambda x: x.split == 'valid')
     if not (d.split == 'train').any() or not (d.split == 'valid').any(): raise ValueError("the manifest needs both train and valid rows")
     dev = pick_device(device); cuda = dev.type == 'cuda'
@@ -57,7 +58,7 @@ def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool=True, num_workers:
     tfms = aug_transforms(do_flip=False, max_rotate=10., min_zoom=0.9, max_zoom=1.1, max_lighting=0.2, max_warp=0., p_affine=0.75,
                           p_lighting=0.75, pad_mode=PadMode.Zeros) if aug else []
     db = DataBlock(blocks=(ImageBlock(PILImageBW), MaskBlock(CODES)), get_x=_x, get_y=_y, splitter=ColSplitter('is_valid'),
-                   item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=tfms)
+                   item_tfms=[*([FilmAug()] if aug == 'film' else []), Resize(size, method=ResizeMethod.Squish)], batch_tfms=tfms)
     return db.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device=dev, pin_memory=cuda)
 
 # %% ../nbs/12_train.ipynb #702162ce
