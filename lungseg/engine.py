@@ -16,9 +16,9 @@ from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, 
 from .framing import field_text
 
 # %% auto #0
-__all__ = ['Job', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row', 'failed_row',
-           'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done', 'final_rows',
-           'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'run_job']
+__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row',
+           'failed_row', 'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done',
+           'final_rows', 'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'stop_after', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
@@ -310,6 +310,13 @@ def _finish(job:Job, j:Journal, outd:Path) -> tuple:
     j.remove()
     return counts, bad
 
+# %% ../nbs/02a_engine.ipynb #5a7c0e12
+STOP_AFTER = 'LUNGSEG_STOP_AFTER'
+
+def stop_after(n:int):
+    "Exit at once with code 3, without cleanup (as a crash would), if `n` equals the environment's LUNGSEG_STOP_AFTER"
+    if os.environ.get(STOP_AFTER) == str(n): os._exit(3)
+
 # %% ../nbs/02a_engine.ipynb #55c08b36
 def run_job(job:Job, inputs, out, model=None, extent:str='visible', overrides:dict=None, resume:bool=False, workers:int=1, dask:str=None, bs:int=8, quiet:bool=False) -> int:
     "Run `job` over `inputs` into folder `out`; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
@@ -332,7 +339,9 @@ def run_job(job:Job, inputs, out, model=None, extent:str='visible', overrides:di
     rows = (dask_rows(j, outd, job.outputs, job.work, model, overrides, dask, bs) if dask else
             local_rows(j, outd, job.outputs, job.work, net, s, bs, workers))
     extra = dict(model_sha256=meta.get('onnx_sha256', ''), run_key=key)
-    for r in (progress_bar(rows, total=n_todo) if bar else rows): j.add({**r, **extra}, key)
+    for i, r in enumerate(progress_bar(rows, total=n_todo) if bar else rows, 1):
+        j.add({**r, **extra}, key)
+        stop_after(i)
     counts, bad = _finish(job, j, outd)
     if not quiet:
         if bar: print()

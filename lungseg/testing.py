@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/testing.html.md"""
 
 # %% ../nbs/07_testing.ipynb #8b4d5e60
 from __future__ import annotations
-import io, shutil, json, base64, contextlib, subprocess, tempfile
+import io, os, shutil, json, base64, contextlib, subprocess, tempfile
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -14,7 +14,7 @@ from .data import read_gray
 
 # %% auto #0
 __all__ = ['ORTHANC_PLUGINS', 'write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'write_study', 'broken_dicom',
-           'orthanc_binary', 'free_port', 'orthanc_config', 'orthanc_server', 'self_signed_cert']
+           'orthanc_binary', 'orthanc_missing', 'free_port', 'orthanc_config', 'orthanc_server', 'self_signed_cert']
 
 # %% ../nbs/07_testing.ipynb #48990306
 def _dicom_header(fn, shape, bits:int, mono1:bool):
@@ -120,6 +120,15 @@ def orthanc_binary():
     exe = shutil.which('Orthanc') or next((p for p in ('/usr/sbin/Orthanc', '/usr/bin/Orthanc') if Path(p).exists()), None)
     plugin = next((p for p in ORTHANC_PLUGINS if Path(p).exists()), None)
     return (exe, plugin) if exe and plugin else None
+
+# %% ../nbs/07_testing.ipynb #6e1f0a02
+def orthanc_missing(env:dict=None) -> str:
+    "Why the Orthanc cells cannot run here ('' if they can); an error where `env` has LUNGSEG_REQUIRE_ORTHANC=1"
+    if orthanc_binary(): return ''
+    why = 'Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)'
+    if (os.environ if env is None else env).get('LUNGSEG_REQUIRE_ORTHANC') == '1':
+        raise RuntimeError(f"LUNGSEG_REQUIRE_ORTHANC=1 but {why}")
+    return why
 
 # %% ../nbs/07_testing.ipynb #dfab8fe2
 def free_port() -> int:
