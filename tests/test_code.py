@@ -40,10 +40,11 @@ def test_no_import_cycle(mod):
     assert mod not in reach(mod), f"{mod} imports itself through {sorted(reach(mod))}"
 
 
-RUNTIME = ['data', 'masks', 'dicom', 'inputcheck', 'pipeline', 'evaluate', 'engine', 'predict', 'crop', 'pacs', 'cli', 'testing']
+RUNTIME = ['data', 'masks', 'dicom', 'measure', 'inputcheck', 'pipeline', 'evaluate', 'engine', 'predict', 'crop', 'pacs', 'cli',
+           'testing']
 # The chain, bottom to top: a module imports only modules before it.
-ORDER = ['data', 'masks', 'dicom', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'engine', 'predict', 'crop', 'pacs', 'cli',
-         'model', 'train', 'inputcheck_train', 'conventions', 'eda', 'analysis']
+ORDER = ['data', 'masks', 'dicom', 'measure', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'engine', 'predict', 'crop', 'pacs',
+         'cli', 'model', 'train', 'inputcheck_train', 'conventions', 'eda', 'analysis']
 def test_every_module_in_the_chain():
     assert sorted(ORDER) == MODS and set(RUNTIME) | TRAIN_SIDE == set(MODS)
 
