@@ -7,10 +7,10 @@ Docs: https://lungseg.github.io/lungseg/dicom.html.md"""
 # %% ../nbs/00b_dicom.ipynb #0c83683d
 from __future__ import annotations
 import numpy as np
-from .data import atomic_write, to_uint8, gray_array
+from .data import atomic_write, to_uint8, gray_array, is_dicom
 
 # %% auto #0
-__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'seg_source', 'dicom_seg', 'write_dicom_seg']
+__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'spacing_of', 'seg_source', 'dicom_seg', 'write_dicom_seg']
 
 # %% ../nbs/00b_dicom.ipynb #b114d37c
 def block_mean(a:np.ndarray, f:int) -> np.ndarray:
@@ -43,6 +43,17 @@ def read_dicom(fn, max_side:int=None) -> tuple:
     a = np.asarray(a, dtype=np.float32)
     if ds.get('PhotometricInterpretation', '') == 'MONOCHROME1': a = a.max() - a
     return to_uint8(a), hw
+
+# %% ../nbs/00b_dicom.ipynb #d3277525
+def spacing_of(fn):
+    "(row, col) pixel spacing in mm of image `fn`: `PixelSpacing`, else `ImagerPixelSpacing`, else (or not DICOM) None"
+    import pydicom
+    if not is_dicom(fn): return None
+    ds = pydicom.dcmread(fn, stop_before_pixels=True, specific_tags=['PixelSpacing', 'ImagerPixelSpacing'])
+    for k in ('PixelSpacing', 'ImagerPixelSpacing'):
+        v = [float(x) for x in (ds.get(k) or [])]
+        if len(v) == 2 and min(v) > 0: return v[0], v[1]
+    return None
 
 # %% ../nbs/00b_dicom.ipynb #8f76f997
 SEG_SUFFIX = '_seg.dcm'

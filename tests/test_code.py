@@ -8,7 +8,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1]/'lungseg'
 MODS = sorted(p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_'))
-TRAIN_SIDE = {'model', 'augment', 'train', 'inputcheck_train', 'analysis', 'eda', 'conventions'}
+TRAIN_SIDE = {'model', 'augment', 'robustness', 'train', 'inputcheck_train', 'analysis', 'eda', 'conventions'}
 
 
 def imported_names(mod) -> set:
@@ -40,11 +40,12 @@ def test_no_import_cycle(mod):
     assert mod not in reach(mod), f"{mod} imports itself through {sorted(reach(mod))}"
 
 
-RUNTIME = ['data', 'masks', 'dicom', 'framing', 'inputcheck', 'pipeline', 'evaluate', 'engine', 'predict', 'crop', 'pacs',
-           'cli', 'testing']
+RUNTIME = ['data', 'masks', 'dicom', 'measure', 'framing', 'inputcheck', 'pipeline', 'evaluate', 'engine', 'predict',
+           'crop', 'pacs', 'cli', 'testing']
 # The chain, bottom to top: a module imports only modules before it.
-ORDER = ['data', 'masks', 'dicom', 'framing', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'engine', 'predict', 'crop',
-         'pacs', 'cli', 'model', 'augment', 'train', 'inputcheck_train', 'conventions', 'eda', 'analysis']
+ORDER = ['data', 'masks', 'dicom', 'measure', 'framing', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'engine',
+         'predict', 'crop', 'pacs', 'cli', 'model', 'augment', 'train', 'inputcheck_train', 'conventions', 'eda', 'analysis',
+         'robustness']
 def test_every_module_in_the_chain():
     assert sorted(ORDER) == MODS and set(RUNTIME) | TRAIN_SIDE == set(MODS)
 

@@ -50,7 +50,8 @@ def test_wheel_contents(wheel):
     sample = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT/'lungseg'/'sample').rglob('*') if p.is_file())
     assert sample and not set(sample) - set(names), set(sample) - set(names)
     assert {'lungseg/split.csv', 'lungseg/predict.py', 'lungseg/pipeline.py', 'lungseg/weights/lungseg.onnx',
-            'lungseg/weights/lungseg.json', 'lungseg/MODEL_CARD.md'} <= set(names)
+            'lungseg/weights/lungseg.json', 'lungseg/MODEL_CARD.md', 'lungseg/measure.py',
+            'lungseg/measure.json'} <= set(names)
     assert not [n for n in names if n.endswith('.pth')], 'torch weights in the wheel'
     lic = [n for n in names if '.dist-info/licenses/' in n]
     assert any(n.endswith('/LICENSE') for n in lic) and any(n.endswith('sample/LICENSE.md') for n in lic), lic
