@@ -161,17 +161,21 @@ def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK, field=None) -> Res
 
 # %% ../nbs/01_pipeline.ipynb #911497c3
 def framed(loaded:list, s:dict) -> list:
-    "(working copy cut to its exposed field, (height, width), field box or None) of each (copy, (height, width)) of `loaded`"
+    "(copy cut to its exposed field, (height, width), field box or None, whole copy) of each (copy, hw) of `loaded`"
     out = []
     for a, hw in loaded:
         box = field_box(a, hw) if s.get('framing') else None
-        out.append((crop_to(a, box, hw), hw, box))
+        out.append((crop_to(a, box, hw), hw, box, a))
     return out
 
 def check_loaded(loaded:list, s:dict) -> list:
-    "The input check's `Check` of the working copy first in each item of `loaded`; `NO_CHECK` for each if `s` turns it off"
+    "The input check's `Check` of each item of `loaded` (`framed`'s); `NO_CHECK` for each if settings `s` turn it off"
     if not s.get('input_check'): return [NO_CHECK]*len(loaded)
-    return load_checker()([x[0] for x in loaded])
+    checks = load_checker()([x[0] for x in loaded])
+    again = [i for i, (x, c) in enumerate(zip(loaded, checks)) if c.rejected and len(x) > 3 and x[2] is not None]
+    for i, c in zip(again, load_checker()([loaded[i][3] for i in again])):
+        if not c.rejected: checks[i] = c   # a film cut to its field is kept if it passes as given
+    return checks
 
 def upright_maps(loaded:list, checks:list, net, s:dict, bs:int=8) -> list:
     "Network map of the working copy first in each item of `loaded`, turned upright as `checks` say; None if turned away"
@@ -183,7 +187,7 @@ def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
     "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`"
     fr = framed(loaded, s)
     checks = check_loaded(fr, s)
-    return [finish(p, hw, s, c, box) for p, (_, hw, box), c in zip(upright_maps(fr, checks, net, s, bs), fr, checks)]
+    return [finish(p, hw, s, c, box) for p, (_, hw, box, _), c in zip(upright_maps(fr, checks, net, s, bs), fr, checks)]
 
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
@@ -221,7 +225,7 @@ def _network(got:list, net, s:dict, bs:int) -> list:
     if isinstance(checks, Failed): return [v if isinstance(v, Failed) else checks for _, v in got]
     maps = _try('network', upright_maps, fr, checks, net, s, bs)
     if isinstance(maps, Failed): return [v if isinstance(v, Failed) else maps for _, v in got]
-    pc = iter(zip(maps, checks, [box for *_, box in fr]))
+    pc = iter(zip(maps, checks, [x[2] for x in fr]))
     return [v if isinstance(v, Failed) else (*v, *next(pc)) for _, v in got]
 
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
