@@ -14,7 +14,8 @@ from scipy import ndimage
 from .data import atomic_write
 from .masks import lung_box, resize_mask
 from .pipeline import WORK_SIDE, load_image, load_net, settings_of, shrink, run_many
-from .engine import Job, run_job, rejected_row
+from fastcore.meta import delegates
+from .engine import Job, run_job, rejected_row, run_opts
 from .framing import field_text
 
 # %% auto #0
@@ -79,23 +80,17 @@ def crop_job(margin:float=0.05, size:int=None, mask_outside:bool=False) -> Job:
     return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, functools.partial(crop_one, **opts), opts, ('ok', 'flagged', 'rejected'), _summary)
 
 # %% ../nbs/04_crop.ipynb #b3d96f95
+@delegates(run_opts)
 def crop_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='crops', # output folder for <stem>_crop.png and crops.csv
     margin:float=0.05, # margin around the lungs' box, as a fraction of its height and width on each side
     size:int=None, # resize each crop to this many px on its long side (default: the box at its own size)
     mask_outside:bool=False, # set everything outside the lungs, dilated by the margin, to black
-    resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and options
-    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the shipped model
-    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
-    workers:int=2, # threads that read and write while the network runs (1: all in one thread)
-    dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
-    bs:int=8, # images predicted together
-    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?), for a trusted archive
-    quiet:bool=False, # no progress bar and summary
+    **kwargs,
 ) -> int:
     "Crop X-rays to their lungs (the mask of `lungseg predict` plus a margin); write <stem>_crop.png and crops.csv to OUT"
-    return run_job(crop_job(margin, size, mask_outside), inputs, out, model, extent, dict(input_check=False) if no_input_check else {}, resume, workers, dask, bs, quiet)
+    return run_job(crop_job(margin, size, mask_outside), inputs, out, **run_opts(**kwargs))
 
 # %% ../nbs/04_crop.ipynb #5808ce38
 @functools.wraps(crop_cmd)

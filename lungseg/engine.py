@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
 from .data import READ_EXTS, is_dicom, atomic_write, clean_temps
-from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed
+from fastcore.meta import delegates
+from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed, pipeline_opts
 from .framing import field_text
 
 # %% auto #0
 __all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row',
            'failed_row', 'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done',
-           'final_rows', 'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'stop_after', 'run_job']
+           'final_rows', 'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'stop_after', 'run_opts', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
@@ -317,10 +318,22 @@ def stop_after(n:int):
     "Exit at once with code 3, without cleanup (as a crash would), if `n` equals the environment's LUNGSEG_STOP_AFTER"
     if os.environ.get(STOP_AFTER) == str(n): os._exit(3)
 
+# %% ../nbs/02a_engine.ipynb #0b0626a4
+@delegates(pipeline_opts)
+def run_opts(
+    resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and settings
+    workers:int=2, # threads that read and write while the network runs (1: all in one thread)
+    dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
+    quiet:bool=False, # no progress bar and summary
+    **kwargs,
+) -> dict:
+    "The options of a command that runs the engine: these and `pipeline_opts`, as `run_job` takes them"
+    return dict(resume=resume, workers=workers, dask=dask, quiet=quiet, **pipeline_opts(**kwargs))
+
 # %% ../nbs/02a_engine.ipynb #55c08b36
-def run_job(job:Job, inputs, out, model=None, extent:str='visible', overrides:dict=None, resume:bool=False, workers:int=1, dask:str=None, bs:int=8, quiet:bool=False) -> int:
+def run_job(job:Job, inputs, out, model=None, extent:str='visible', settings:dict=None, resume:bool=False, workers:int=1, dask:str=None, bs:int=8, quiet:bool=False) -> int:
     "Run `job` over `inputs` into folder `out`; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
-    outd, overrides = Path(out), overrides or {}
+    outd, overrides = Path(out), settings or {}
     try: model = extent_model(extent, model)
     except (ValueError, FileNotFoundError) as e: return _fail(job.name, e)
     made = not outd.exists(); outd.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,8 @@ from scipy import ndimage, stats
 from fastprogress.fastprogress import progress_bar
 from .data import manifest, read_mask, load_split
 from .masks import outline
-from .pipeline import run_many, settings_of, load_net, onnx_path, extent_model
+from fastcore.meta import delegates
+from .pipeline import run_many, settings_of, load_net, onnx_path, extent_model, pipeline_opts
 
 # %% auto #0
 __all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'score_mask',
@@ -126,33 +127,37 @@ def default_split(df:pd.DataFrame) -> tuple:
     return ('test', f'{n} of its pairs are in the stored split: its test share') if n else ('all', 'no pair is in the stored split: every pair')
 
 # %% ../nbs/02_evaluate.ipynb #d21642f8
+@delegates(pipeline_opts)
 def evaluate_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
     split:str=None, # split to evaluate: train, valid, test or all (default: test on the training data, else every pair)
-    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
-    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
     json:bool=False, # print the summary as JSON
     per_image:str=None, # also write per-image metrics to this CSV
-    tta:bool=False, # average with a left/right flipped prediction
-    raw:bool=False, # skip the post-processing the model's JSON asks for
-    no_input_check:bool=False, # skip the input check (a rejected image scores Dice 0, as its empty mask would)
+    **kwargs,
 ) -> int:
-    "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals of the masks `lungseg predict` makes"
+    "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals of `lungseg predict`'s masks"
     import json as _json
-    over = dict(tta=True) if tta else {}
-    if raw: over['postprocess'] = None
-    if no_input_check: over['input_check'] = False
+    o = pipeline_opts(**kwargs)
+    over = o['settings']
     try:
-        model = extent_model(extent, model)
+        model = extent_model(o['extent'], o['model'])
         net, meta = load_net(model)
         df = manifest(data, check=False)[0]
         split, why = default_split(df) if split is None else (split, 'as asked')
-        per = evaluate_model(net, meta, df, split, **over)
-    except (FileNotFoundError, ValueError) as e: print(f"lungseg evaluate: {e}"); return 2
-    if per_image: Path(per_image).parent.mkdir(parents=True, exist_ok=True); per.to_csv(per_image, index=False)
-    s, name = summarize_metrics(per), onnx_path(model)
-    if json: print(_json.dumps({'model': str(name), 'split': split, 'settings': settings_of(meta, **over), 'groups': s.reset_index().to_dict('records')}, indent=1))
-    else: print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings_of(meta, **over)}\n"
-                f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s)
-                + (f"\n{int(per.rejected.sum())} image(s) rejected by the input check, scored with an empty mask" if per.rejected.any() else ''))
+        per = evaluate_model(net, meta, df, split, o['bs'], **over)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"lungseg evaluate: {e}")
+        return 2
+    if per_image:
+        Path(per_image).parent.mkdir(parents=True, exist_ok=True)
+        per.to_csv(per_image, index=False)
+    s, name, settings = summarize_metrics(per), onnx_path(model), settings_of(meta, **over)
+    if json:
+        groups = s.reset_index().to_dict('records')
+        print(_json.dumps({'model': str(name), 'split': split, 'settings': settings, 'groups': groups}, indent=1))
+        return 0
+    n_rej = int(per.rejected.sum())
+    print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings}\n"
+          f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s)
+          + (f"\n{n_rej} image(s) rejected by the input check, scored with an empty mask" if n_rej else ''))
     return 0

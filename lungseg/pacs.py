@@ -14,9 +14,9 @@ import numpy as np
 from .masks import lr_labels, draw_overlay
 from .dicom import seg_source, dicom_seg
 from .inputcheck import turn, as_given
-from .pipeline import load_net, settings_of, extent_model
+from fastcore.meta import delegates
+from .pipeline import load_net, settings_of, extent_model, pipeline_opts
 from .engine import run_key, image_rows
-from .predict import setting_overrides
 
 # %% auto #0
 __all__ = ['HTTP_HINTS', 'XRAY_MODALITIES', 'SC_MODALITIES', 'SEG_DESC', 'OVERLAY_DESC', 'IMAGE_CLASSES', 'LATERAL_VIEWS',
@@ -194,7 +194,7 @@ def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str=
 # %% ../nbs/05a_pacs.ipynb #f1943b37
 def _row_error(r:dict, fn) -> str: return r['error'].replace(f"{fn}: ", '')
 
-def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the server', say=print) -> Counter:
+def run_items(client, items:list, net, s:dict, key:str, bs:int=8, url:str='the server', say=print) -> Counter:
     "Segment and store the outputs of `items` with network `net` under settings `s`; counts of 'stored', 'QC-flagged', 'failed' and skip reasons"
     n, work = Counter(), functools.partial(store_outputs, client=client, key=key, url=url)
     def failed(it, msg): n['failed'] += 1; print(f"lungseg pacs: failed: study {it.study} instance {it.sop}: {msg}", file=sys.stderr)
@@ -232,6 +232,7 @@ def plan_studies(client, studies:list, key:str, kinds:tuple, url:str) -> tuple:
     return todo, done, n
 
 # %% ../nbs/05a_pacs.ipynb #8bd91879
+@delegates(pipeline_opts)
 def pacs_cmd(
     url:str, # the DICOMweb root of the server, e.g. https://pacs.example.org/dicom-web (credentials: LUNGSEG_PACS_USER/LUNGSEG_PACS_PASSWORD or netrc)
     study:Annotated[str, "a StudyInstanceUID to segment (repeat the option for more)", {'action': 'append'}]=None,
@@ -239,24 +240,20 @@ def pacs_cmd(
     modality:str=None, # without --study: studies holding this modality, e.g. DX
     overlay:bool=False, # also store a secondary-capture overlay (the mask drawn on the X-ray) for viewers that cannot show SEG
     dry_run:bool=False, # list what would be segmented and stored; store nothing
-    model:str=None, # model, as for lungseg predict: a shipped model's name, an .onnx, or .pth/.json with the .onnx beside it
-    extent:str='visible', # lung extent: 'visible' (the lung field) or 'anatomical' (also behind the heart and the diaphragm dome)
-    tta:bool=False, # average with the prediction of the horizontally flipped image
-    thresh:float=None, # lung probability threshold (default: the model's JSON)
-    raw:bool=False, # skip the post-processing the model's JSON asks for
-    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
-    bs:int=4, # instances retrieved and predicted together
     ca_bundle:str=None, # CA bundle (PEM) to check the server's certificate with (default: REQUESTS_CA_BUNDLE, else certifi's)
     timeout:float=60, # seconds to wait for each answer of the server
     quiet:bool=False, # only failures and the summary
+    **kwargs,
 ) -> int:
     "Segment the frontal chest X-rays of studies on a DICOMweb server and store a DICOM SEG (and an overlay) of each back in its study"
     if why := url_problem(url): return _fail(why)
     if importlib.util.find_spec('dicomweb_client') is None: return _fail("needs the pacs extra (dicomweb-client is not installed): pip install 'lungseg[pacs]'")
     if not (study or date or modality): return _fail("say which studies: --study UID (repeatable), or a query with --date and/or --modality")
-    try: net, meta = load_net(extent_model(extent, model))
+    o = pipeline_opts(**kwargs)
+    try: net, meta = load_net(extent_model(o['extent'], o['model']))
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return _fail(f"cannot load the model: {e}")
-    s = settings_of(meta, **setting_overrides(thresh, raw, tta, no_input_check)); key = run_key(meta, s)
+    s = settings_of(meta, **o['settings'])
+    key = run_key(meta, s)
     client, kinds = pacs_client(url, ca_bundle, timeout), KINDS if overlay else KINDS[:1]
     try: studies, missing = find_studies(client, study, date, modality)
     except Exception as e: return _fail(pacs_error(e, url))
@@ -267,6 +264,6 @@ def pacs_cmd(
     if dry_run:
         for it in todo: say(f"would store {' and '.join(k.upper() for k in it.todo)} of study {it.study} instance {it.sop}")
         n['todo'] = len(todo)
-    else: n += run_items(client, todo, net, s, key, bs, url, say)
+    else: n += run_items(client, todo, net, s, key, o['bs'], url, say)
     print(f"lungseg pacs: {_summary(n, done, dry_run)} (run key {key})")
     return 1 if n['failed'] else 0

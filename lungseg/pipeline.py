@@ -19,9 +19,10 @@ from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 
 # %% auto #0
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'framed', 'check_loaded',
-           'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'OnnxNet',
-           'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
+           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides', 'pipeline_opts',
+           'finish', 'framed', 'check_loaded', 'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights',
+           'meta_path', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path', 'extent_model', 'load_net',
+           'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -137,6 +138,31 @@ def settings_of(meta:dict, **overrides) -> dict:
     "Pipeline settings of weights with metadata `meta`: input `size`, then the JSON's `pipeline` block over `UNDECIDED`, then `overrides`"
     s = {**UNDECIDED, **{k: v for k, v in meta.get('pipeline', {}).items() if k in UNDECIDED}, 'size': meta['size']}
     return {**s, **overrides}
+
+# %% ../nbs/01_pipeline.ipynb #9cb75d02
+def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False,
+                      no_framing:bool=False) -> dict:
+    "The settings that options `--thresh`, `--raw`, `--tta`, `--no-input-check` and `--no-framing` replace"
+    o = {} if thresh is None else dict(threshold=thresh)
+    if no_input_check: o['input_check'] = False
+    if no_framing: o['framing'] = False
+    if raw: o['postprocess'] = None
+    if tta: o['tta'] = True
+    return o
+
+# %% ../nbs/01_pipeline.ipynb #bb58d71d
+def pipeline_opts(
+    model:str=None, # a shipped model's name (e.g. large), an .onnx, or a .pth/.json with its .onnx beside it
+    extent:str='visible', # lung extent: 'visible' (the lung field) or 'anatomical' (also behind heart and diaphragm)
+    tta:bool=False, # average with the prediction of the horizontally flipped image
+    thresh:float=None, # lung probability threshold (default: the model's JSON)
+    raw:bool=False, # skip the post-processing the model's JSON asks for
+    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
+    no_framing:bool=False, # segment the whole image, without first cutting it to its exposed field
+    bs:int=8, # images predicted together
+) -> dict:
+    "The options of every command that runs the pipeline, as `model`, `extent`, `settings` (overrides) and `bs`"
+    return dict(model=model, extent=extent, settings=setting_overrides(thresh, raw, tta, no_input_check, no_framing), bs=bs)
 
 # %% ../nbs/01_pipeline.ipynb #c7328bd1
 Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field', defaults=(0, False, '', None))
