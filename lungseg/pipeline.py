@@ -6,23 +6,24 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/01_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import os, json, functools, itertools, warnings
+import json, itertools, warnings
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, is_dicom, sha256, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
+from .data import sha256  # noqa: F401 (imported from here by the training notebooks and inputcheck_train)
 from .dicom import read_dicom
 from .framing import field_box, crop_to, paste
-from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
+from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given, to_input, load_onnx
 
 # %% auto #0
-__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
+__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'net_probs', 'upsample',
            'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides', 'pipeline_opts',
            'finish', 'framed', 'check_loaded', 'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights',
-           'meta_path', 'load_meta', 'OnnxNet', 'shipped_models', 'onnx_path', 'extent_model', 'load_net',
-           'segment_many', 'segment']
+           'meta_path', 'load_meta', 'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many',
+           'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -48,11 +49,6 @@ def load_image(src, max_side:int=WORK_SIDE) -> tuple:
         if is_dicom(fn): a, hw = read_dicom(fn, max_side); return shrink(a, max_side), hw
     a = read_gray(src)
     return shrink(a, max_side), a.shape
-
-# %% ../nbs/01_pipeline.ipynb #9b1470ed
-def to_input(imgs:list, size:int) -> np.ndarray:
-    "Batch (N, 1, `size`, `size`) float32 in 0..1 of 2-D uint8 arrays `imgs`, each squished to `size` px as in training"
-    return np.stack([np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR), np.float32)[None]/255 for a in imgs])
 
 # %% ../nbs/01_pipeline.ipynb #e24f48b9
 def net_probs(net, imgs:list, size:int, bs:int=8, tta:bool=False) -> list:
@@ -288,16 +284,6 @@ def load_meta(fn=None) -> dict:
     if not meta_path(fn).exists(): raise FileNotFoundError(f"{meta_path(fn)}: model metadata not found (expected beside {fn.name})")
     return json.loads(meta_path(fn).read_text())
 
-# %% ../nbs/01_pipeline.ipynb #b81c9936
-class OnnxNet:
-    "A network (batch (N,1,S,S) float32 in 0..1 → lung probabilities (N,S,S)) run by onnxruntime from ONNX file `fn`"
-    def __init__(self, fn, threads:int=0):
-        import onnxruntime as ort
-        o = ort.SessionOptions(); o.intra_op_num_threads = threads; o.log_severity_level = 3
-        self.sess = ort.InferenceSession(str(fn), o, providers=['CPUExecutionProvider'])
-        self.name = self.sess.get_inputs()[0].name
-    def __call__(self, x:np.ndarray) -> np.ndarray: return self.sess.run(None, {self.name: np.ascontiguousarray(x, np.float32)})[0]
-
 # %% ../nbs/01_pipeline.ipynb #af6faab8
 def shipped_models() -> list:
     "Names of the models shipped in the package besides the default: `weights/<name>.onnx` with its JSON (the input checker is not one)"
@@ -324,18 +310,12 @@ def extent_model(extent:str='visible', model=None):
     return found[0]
 
 # %% ../nbs/01_pipeline.ipynb #24ca69af
-@functools.lru_cache(maxsize=4)
-def _load_net(fn:str, threads:int, stamp:tuple) -> tuple:
-    meta = load_meta(fn)
-    if meta.get('onnx_sha256') and sha256(fn) != meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced model")
-    return OnnxNet(fn, threads), meta
-
 def load_net(model=None, threads:int=0) -> tuple:
-    "(network, metadata) of `model` (see `onnx_path`), checked against the SHA-256 in its JSON; cached until either file changes"
+    "(network, metadata) of `model` (see `onnx_path`) by `lungseg.inputcheck.load_onnx`: SHA-checked, cached until changed"
     fn = onnx_path(model)
-    if not fn.exists(): raise FileNotFoundError(f"{fn}: ONNX model not found" + (" (lungseg train writes it beside the .pth)" if model else ''))
-    stamp = tuple(os.stat(f).st_mtime_ns for f in (fn, meta_path(fn)) if f.exists())
-    return _load_net(str(fn.resolve()), threads, stamp)
+    if not fn.exists():
+        raise FileNotFoundError(f"{fn}: ONNX model not found" + (" (lungseg train writes it beside the .pth)" if model else ''))
+    return load_onnx(fn, threads)
 
 # %% ../nbs/01_pipeline.ipynb #1ce76d40
 def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:
