@@ -15,7 +15,7 @@ from .data import atomic_write
 from .masks import lung_box, resize_mask
 from .pipeline import WORK_SIDE, load_image, load_net, settings_of, shrink, run_many
 from fastcore.meta import delegates
-from .engine import Job, run_job, rejected_row, run_opts
+from .engine import Job, run_job, rejected_row, run_spec
 from .framing import field_text
 
 # %% auto #0
@@ -80,7 +80,7 @@ def crop_job(margin:float=0.05, size:int=None, mask_outside:bool=False) -> Job:
     return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, functools.partial(crop_one, **opts), opts, ('ok', 'flagged', 'rejected'), _summary)
 
 # %% ../nbs/04_crop.ipynb #b3d96f95
-@delegates(run_opts)
+@delegates(run_spec)
 def crop_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='crops', # output folder for <stem>_crop.png and crops.csv
@@ -90,7 +90,7 @@ def crop_cmd(
     **kwargs,
 ) -> int:
     "Crop X-rays to their lungs (the mask of `lungseg predict` plus a margin); write <stem>_crop.png and crops.csv to OUT"
-    return run_job(crop_job(margin, size, mask_outside), inputs, out, **run_opts(**kwargs))
+    return run_job(crop_job(margin, size, mask_outside), run_spec(inputs, out, **kwargs))
 
 # %% ../nbs/04_crop.ipynb #5808ce38
 @functools.wraps(crop_cmd)

@@ -8,6 +8,8 @@ Docs: https://lungseg.github.io/lungseg/engine.html.md"""
 from __future__ import annotations
 import os, csv, json, sqlite3, hashlib
 from collections import namedtuple
+from dataclasses import dataclass, field
+from fastcore.basics import patch
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
@@ -17,9 +19,9 @@ from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, 
 from .framing import field_text
 
 # %% auto #0
-__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row',
-           'failed_row', 'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done',
-           'final_rows', 'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'stop_after', 'run_opts', 'run_job']
+__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'error_row', 'failed_row', 'rejected_row',
+           'write_csv', 'run_key', 'RunBusy', 'Journal', 'image_rows', 'local_rows', 'dask_rows', 'journal_name',
+           'stop_after', 'RunSpec', 'run_spec', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
@@ -57,29 +59,10 @@ def iter_inputs(inputs, skip=None):
         elif i.is_dir(): yield from ((f, None) for f in _walk(i, None if skip == i.resolve() else skip))
         else: yield i, 'no such file or folder'
 
-# %% ../nbs/02a_engine.ipynb #cbcb1bb8
-def find_inputs(inputs, skip=None) -> tuple:
-    "Files named by `inputs` (files, or folders searched recursively), each once, and problems as (path, message)"
-    files, probs, seen = [], [], set()
-    for f, p in iter_inputs(inputs, skip):
-        if p: probs.append((f, p))
-        elif f.resolve() not in seen: seen.add(f.resolve()); files.append(f)
-    return files, probs
-
 # %% ../nbs/02a_engine.ipynb #b9e8b583
 def _real(p) -> str:
     "The real path of output `p` (which need not exist), as `os.path.realpath` gives it"
     return os.path.realpath(p)
-
-# %% ../nbs/02a_engine.ipynb #6a63fa3d
-def plan_outputs(files:list, outd:Path, outputs, csv_name:str=None) -> dict:
-    "{input: outputs(outd, input, stem)} for `files` in folder `outd`; ValueError if an output (or `csv_name`) would overwrite an input"
-    outs = {f: outputs(outd, f, s) for f, s in zip(files, output_stems(files))}
-    ins = {_real(f) for f in files}
-    clash = [str(p) for o in outs.values() for p in o.values() if p and _real(p) in ins]
-    if csv_name and _real(outd/csv_name) in ins: clash.append(str(outd/csv_name))
-    if clash: raise ValueError(f"refusing to overwrite input files: {', '.join(clash)}; choose another --out")
-    return outs
 
 # %% ../nbs/02a_engine.ipynb #b42be502
 def error_row(f, e) -> dict:
@@ -181,6 +164,31 @@ class Journal:
         self.close()
         for f in (self.fn, Path(f'{self.fn}-wal'), Path(f'{self.fn}-shm')): f.unlink(missing_ok=True)
 
+# %% ../nbs/02a_engine.ipynb #2405f41d
+@patch
+def n_todo(self:Journal) -> int:
+    "How many planned files are still to do"
+    return self.db.execute('SELECT COUNT(*) FROM plan WHERE todo=1').fetchone()[0]
+
+# %% ../nbs/02a_engine.ipynb #a61f84f2
+@patch
+def is_empty(self:Journal) -> bool:
+    "Whether the plan holds nothing: no file and no problem"
+    return self.db.execute('SELECT 1 FROM plan LIMIT 1').fetchone() is None
+
+# %% ../nbs/02a_engine.ipynb #c4282cc4
+@patch
+def has_rows(self:Journal) -> bool:
+    "Whether the journal holds a finished row (of this run or an earlier one)"
+    return self.db.execute('SELECT 1 FROM rows LIMIT 1').fetchone() is not None
+
+# %% ../nbs/02a_engine.ipynb #066e242a
+@patch
+def clashes(self:Journal, outputs, outd:Path, csv_name:str) -> list:
+    "The outputs `outputs(outd, input, stem)` of the planned files, and CSV `csv_name` in `outd`, that are planned inputs"
+    clash = [str(p) for f, s in self.files() for p in outputs(outd, f, s).values() if p and self.is_input(p)]
+    return clash + ([str(outd/csv_name)] if self.is_input(outd/csv_name) else [])
+
 # %% ../nbs/02a_engine.ipynb #bd6dcb35
 def _keep(row, key:str, outs:dict) -> bool:
     "Whether finished `row` of an earlier run made this run's outputs `outs` with run key `key`, and they exist (a rejected input has none)"
@@ -190,33 +198,48 @@ def _keep(row, key:str, outs:dict) -> bool:
     return row.get(k) == str(first) and all(Path(p).exists() for p in outs.values() if p)
 
 # %% ../nbs/02a_engine.ipynb #e4a2337d
-def import_csv(j:Journal, fn):
-    "Add the rows of a finished run's CSV `fn` to journal `j`, streamed, unless it holds a row of the same input"
+@patch
+def import_csv(self:Journal, fn):
+    "Add the rows of a finished run's CSV `fn`, streamed, unless the journal holds a row of the same input"
     if not Path(fn).exists(): return
     with open(fn, newline='') as fh:
-        j.db.execute('BEGIN')
-        for r in csv.DictReader(fh): j.db.execute('INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)', (r['input'], r.get('run_key'), r.get('status'), json.dumps(r)))
-        j.db.execute('COMMIT')
+        self.db.execute('BEGIN')
+        for r in csv.DictReader(fh):
+            row = (r['input'], r.get('run_key'), r.get('status'), json.dumps(r))
+            self.db.execute('INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)', row)
+        self.db.execute('COMMIT')
 
 # %% ../nbs/02a_engine.ipynb #95ddfe4e
-def mark_done(j:Journal, key:str, outputs, outd:Path) -> int:
+@patch
+def mark_done(self:Journal, key:str, outputs, outd:Path) -> int:
     "Mark the planned files that an earlier run finished with run key `key` into this run's outputs as done; their number"
     n, upd = 0, []
-    j.db.execute('BEGIN')
-    for i, f, s in j.planned():
-        r = j.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
-        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)): upd.append((i,)); n += 1
-        if len(upd) >= 512: j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); upd = []
-    j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); j.db.execute('COMMIT')
+    self.db.execute('BEGIN')
+    for i, f, s in self.planned():
+        r = self.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
+        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)):
+            upd.append((i,))
+            n += 1
+        if len(upd) >= 512:
+            self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
+            upd = []
+    self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
+    self.db.execute('COMMIT')
     return n
 
 # %% ../nbs/02a_engine.ipynb #b5c8a813
-def final_rows(j:Journal):
+_ROWS = """SELECT p.i, r.row FROM plan p JOIN rows r ON r.input = p.input
+           WHERE p.problem IS NULL AND p.i>? ORDER BY p.i LIMIT 512"""
+
+@patch
+def final_rows(self:Journal):
     "Yield the rows of the run in input order: the problems first, then one row per planned file (its last row)"
-    yield from (error_row(f, p) for f, p in j.db.execute('SELECT input, problem FROM plan WHERE problem IS NOT NULL ORDER BY i').fetchall())
+    probs = self.db.execute('SELECT input, problem FROM plan WHERE problem IS NOT NULL ORDER BY i').fetchall()
+    yield from (error_row(f, p) for f, p in probs)
     last = 0
-    while rs := j.db.execute('SELECT p.i, r.row FROM plan p JOIN rows r ON r.input = p.input WHERE p.problem IS NULL AND p.i>? ORDER BY p.i LIMIT 512', (last,)).fetchall():
-        yield from (json.loads(r) for _, r in rs); last = rs[-1][0]
+    while rs := self.db.execute(_ROWS, (last,)).fetchall():
+        yield from (json.loads(r) for _, r in rs)
+        last = rs[-1][0]
 
 # %% ../nbs/02a_engine.ipynb #4e0741ee
 def image_rows(files, net, s:dict, work, outs_of, bs:int=8, submit=None):
@@ -282,28 +305,26 @@ def _fail(name, msg): print(f"lungseg {name}: {msg}"); return 2
 
 # %% ../nbs/02a_engine.ipynb #1eee28ec
 def _close(j:Journal, outd:Path, made:bool):
-    "Close journal `j` of a run that did not start: deleted unless it holds an earlier run's rows, and `outd` too if this run made it and it is empty"
-    has_rows = j.db.execute('SELECT 1 FROM rows LIMIT 1').fetchone()
-    j.close() if has_rows else j.remove()
+    "Close journal `j` of a run that did not start (deleted unless it holds rows), and `outd` if this run made it empty"
+    j.close() if j.has_rows() else j.remove()
     if made and not any(outd.iterdir()): outd.rmdir()
 
 # %% ../nbs/02a_engine.ipynb #cc09412a
 def _start(job:Job, j:Journal, inputs, outd:Path, model):
     "(net, meta) of a run that can start, or the message saying why it cannot"
-    n = j.plan(inputs, skip=outd)
-    if not n and not j.db.execute('SELECT 1 FROM plan LIMIT 1').fetchone(): return "no input files (give image files or folders)"
-    clash = [str(p) for f, s in j.files() for p in job.outputs(outd, f, s).values() if p and j.is_input(p)]
-    if j.is_input(outd/job.csv): clash.append(str(outd/job.csv))
-    if clash: return f"refusing to overwrite input files: {', '.join(clash)}; choose another --out"
+    j.plan(inputs, skip=outd)
+    if j.is_empty(): return "no input files (give image files or folders)"
+    if clash := j.clashes(job.outputs, outd, job.csv):
+        return f"refusing to overwrite input files: {', '.join(clash)}; choose another --out"
     try: return load_net(model)
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return f"cannot load the model: {e}"
 
 # %% ../nbs/02a_engine.ipynb #8622aadc
 def _finish(job:Job, j:Journal, outd:Path) -> tuple:
-    "Write the CSV of the run from its journal, streamed, then delete the journal; ({status: count}, [(status, input, error)] of the rows not in `job.good`)"
+    "Write the run's CSV from journal `j`, streamed, and delete it; ({status: count}, [(status, input, error)] not good)"
     counts, bad = {}, []
     def counted():
-        for r in final_rows(j):
+        for r in j.final_rows():
             counts[r['status']] = counts.get(r['status'], 0) + 1
             if r['status'] not in job.good: bad.append((r['status'], r['input'], r['error']))
             yield r
@@ -319,45 +340,69 @@ def stop_after(n:int):
     if os.environ.get(STOP_AFTER) == str(n): os._exit(3)
 
 # %% ../nbs/02a_engine.ipynb #0b0626a4
+@dataclass
+class RunSpec:
+    "One run of a `Job`: inputs (files, folders), output folder, model and lung extent, setting overrides, how it runs"
+    inputs: list
+    out: str
+    model: str = None
+    extent: str = 'visible'
+    settings: dict = field(default_factory=dict)
+    resume: bool = False
+    workers: int = 1
+    dask: str = None
+    bs: int = 8
+    quiet: bool = False
+
+# %% ../nbs/02a_engine.ipynb #5f8cff27
 @delegates(pipeline_opts)
-def run_opts(
+def run_spec(
+    inputs:list, # image files and/or folders
+    out:str, # output folder
     resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and settings
     workers:int=2, # threads that read and write while the network runs (1: all in one thread)
     dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
     quiet:bool=False, # no progress bar and summary
     **kwargs,
-) -> dict:
-    "The options of a command that runs the engine: these and `pipeline_opts`, as `run_job` takes them"
-    return dict(resume=resume, workers=workers, dask=dask, quiet=quiet, **pipeline_opts(**kwargs))
+) -> RunSpec:
+    "The `RunSpec` of a command's options: these and `pipeline_opts`"
+    return RunSpec(list(inputs), out, resume=resume, workers=workers, dask=dask, quiet=quiet, **pipeline_opts(**kwargs))
+
+# %% ../nbs/02a_engine.ipynb #720cdf24
+def _report(job:Job, counts:dict, kept:int, outd:Path, bad:list, bar:bool):
+    if bar: print()
+    job.report(counts, kept, outd)
+    for st, f, e in bad: print(f"  {st}: {f}: {e}")
 
 # %% ../nbs/02a_engine.ipynb #55c08b36
-def run_job(job:Job, inputs, out, model=None, extent:str='visible', settings:dict=None, resume:bool=False, workers:int=1, dask:str=None, bs:int=8, quiet:bool=False) -> int:
-    "Run `job` over `inputs` into folder `out`; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
-    outd, overrides = Path(out), settings or {}
-    try: model = extent_model(extent, model)
+def run_job(job:Job, spec:RunSpec) -> int:
+    "Run `job` as `spec` says; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
+    outd = Path(spec.out)
+    try: model = extent_model(spec.extent, spec.model)
     except (ValueError, FileNotFoundError) as e: return _fail(job.name, e)
-    made = not outd.exists(); outd.mkdir(parents=True, exist_ok=True)
+    made = not outd.exists()
+    outd.mkdir(parents=True, exist_ok=True)
     try: j = Journal(outd/journal_name(job.csv))
     except RunBusy as e: return _fail(job.name, e)
-    start = _start(job, j, inputs, outd, model)
-    if isinstance(start, str): _close(j, outd, made); return _fail(job.name, start)
+    start = _start(job, j, spec.inputs, outd, model)
+    if isinstance(start, str):
+        _close(j, outd, made)
+        return _fail(job.name, start)
     net, meta = start
-    s = settings_of(meta, **overrides); key = run_key(meta, s, **job.opts)
+    s = settings_of(meta, **spec.settings)
+    key = run_key(meta, s, **job.opts)
     clean_temps(outd)
-    if resume: import_csv(j, outd/job.csv)
+    if spec.resume: j.import_csv(outd/job.csv)
     else: j.forget()
-    kept = mark_done(j, key, job.outputs, outd) if resume else 0
-    n_todo = j.db.execute('SELECT COUNT(*) FROM plan WHERE todo=1').fetchone()[0]
-    bar = not quiet and n_todo + kept > bs
-    rows = (dask_rows(j, outd, job.outputs, job.work, model, overrides, dask, bs) if dask else
-            local_rows(j, outd, job.outputs, job.work, net, s, bs, workers))
+    kept = j.mark_done(key, job.outputs, outd) if spec.resume else 0
+    n_todo = j.n_todo()
+    bar = not spec.quiet and n_todo + kept > spec.bs
+    rows = (dask_rows(j, outd, job.outputs, job.work, model, spec.settings, spec.dask, spec.bs) if spec.dask else
+            local_rows(j, outd, job.outputs, job.work, net, s, spec.bs, spec.workers))
     extra = dict(model_sha256=meta.get('onnx_sha256', ''), run_key=key)
     for i, r in enumerate(progress_bar(rows, total=n_todo) if bar else rows, 1):
         j.add({**r, **extra}, key)
         stop_after(i)
     counts, bad = _finish(job, j, outd)
-    if not quiet:
-        if bar: print()
-        job.report(counts, kept, outd)
-        for st, f, e in bad: print(f"  {st}: {f}: {e}")
+    if not spec.quiet: _report(job, counts, kept, outd, bad, bar)
     return 1 if bad else 0

@@ -15,7 +15,7 @@ from .masks import lr_labels, lung_stats, draw_overlay
 from .dicom import write_dicom_seg, SEG_SUFFIX
 from .inputcheck import turn, as_given
 from fastcore.meta import delegates
-from .engine import Job, run_job, rejected_row, run_opts
+from .engine import Job, run_job, rejected_row, run_spec
 from .framing import field_text
 
 # %% auto #0
@@ -63,7 +63,7 @@ def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> 
     return Job('predict', CSV_NAME, CSV_COLS, outputs, functools.partial(save_result, labels=labels), dict(labels=labels), ('ok', 'rejected'), _report)
 
 # %% ../nbs/03_predict.ipynb #6cbb98d7
-@delegates(run_opts)
+@delegates(run_spec)
 def predict_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='predictions', # output folder for the masks, overlays, DICOM SEGs and predictions.csv
@@ -78,7 +78,7 @@ def predict_cmd(
         print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}")
         return 2
     inputs = [*inputs, *([sample_path()/'images'] if sample else [])]
-    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, **run_opts(**kwargs))
+    return run_job(predict_job(overlay, dicom_seg, labels), run_spec(inputs, out, **kwargs))
 
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)
