@@ -13,46 +13,57 @@ from fastcore.script import anno_parser
 
 # %% ../nbs/06_cli.ipynb #86ae378c
 COMMANDS = {   # name: (function, positional arguments, what it does)
-    'manifest': ('lungseg.data:manifest_cmd', ['data'], 'find image/mask pairs in a data folder and write the manifest'),
-    'train':    ('lungseg.train:train_cmd', ['data'], 'train a lung model and export it to ONNX (needs lungseg[train])'),
-    'evaluate': ('lungseg.evaluate:evaluate_cmd', ['data'], 'score a model on image/mask pairs: Dice, IoU, HD95 with intervals'),
-    'predict':  ('lungseg.predict:predict_main', [], 'segment the lungs in X-ray files and folders: masks, overlays, DICOM SEG'),
+    'manifest': ('lungseg.data:manifest_cmd', ['data'], 'find image/mask pairs in a folder, write the manifest'),
+    'train':    ('lungseg.train:train_cmd', ['data'], 'train a lung model, export it to ONNX (needs lungseg[train])'),
+    'evaluate': ('lungseg.evaluate:evaluate_cmd', ['data'], 'score a model on image/mask pairs: Dice, IoU, HD95'),
+    'predict':  ('lungseg.predict:predict_main', [], 'segment the lungs in X-ray files and folders: masks, DICOM SEG'),
     'crop':     ('lungseg.crop:crop_main', [], 'crop X-rays to their lungs, for a classifier or a reader'),
-    'pacs':     ('lungseg.pacs:pacs_cmd', ['url'], 'segment X-rays on a DICOMweb server (PACS) and store DICOM SEG back (needs lungseg[pacs])'),
+    'pacs':     ('lungseg.pacs:pacs_cmd', ['url'], 'segment X-rays on a DICOMweb server, store SEGs (lungseg[pacs])'),
 }
 
 def usage() -> str:
     "What `lungseg --help` prints: each command with what it does"
-    return "usage: lungseg COMMAND ...  (lungseg COMMAND --help for its options)\n\ncommands:\n" + '\n'.join(f"  {k:<9} {v[2]}" for k, v in COMMANDS.items())
+    head = "usage: lungseg COMMAND ...  (lungseg COMMAND --help for its options)\n\ncommands:\n"
+    return head + '\n'.join(f"  {k:<9} {v[2]}" for k, v in COMMANDS.items())
 
-TRAIN_MODULES = ('torch', 'torchvision', 'fastai', 'accelerate', 'onnx', 'matplotlib', 'sklearn', 'skimage', 'seaborn')  # the `train` extra
+# the `train` extra
+TRAIN_MODULES = ('torch', 'torchvision', 'fastai', 'accelerate', 'onnx', 'matplotlib', 'sklearn', 'skimage', 'seaborn')
 
 def _load(name):
-    "The function behind command `name`; SystemExit(2) with the extra to install if its module needs one that is missing"
+    "The function behind command `name`; SystemExit(2) naming the extra to install if its module needs a missing one"
     mod, fn = COMMANDS[name][0].split(':')
     try: return getattr(importlib.import_module(mod), fn)
     except ModuleNotFoundError as e:
         if (e.name or '').split('.')[0] not in TRAIN_MODULES: raise
-        print(f"lungseg {name} needs the training extra ({e.name} is not installed): pip install 'lungseg[train]'", file=sys.stderr)
+        hint = f"lungseg {name} needs the training extra ({e.name} is not installed): pip install 'lungseg[train]'"
+        print(hint, file=sys.stderr)
         raise SystemExit(2)
 
 def typed(func):
     "`func` with the string annotations of its signature evaluated: `delegates` keeps the strings of `from __future__`"
     sig = inspect.signature(func)
     ev = lambda a: eval(a, func.__globals__) if isinstance(a, str) else a
-    func.__signature__ = sig.replace(parameters=[p.replace(annotation=ev(p.annotation)) for p in sig.parameters.values()])
+    ps = [p.replace(annotation=ev(p.annotation)) for p in sig.parameters.values()]
+    func.__signature__ = sig.replace(parameters=ps)
     return func
 
 def main(argv:list=None) -> int:
     "Entry point of the `lungseg` command"
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h', '--help'): print(usage()); return 0 if argv else 2
+    if not argv or argv[0] in ('-h', '--help'):
+        print(usage())
+        return 0 if argv else 2
     if argv[0] in ('-V', '--version'):
-        from lungseg import __version__; print(f"lungseg {__version__}"); return 0
+        from lungseg import __version__
+        print(f"lungseg {__version__}")
+        return 0
     name, rest = argv[0], argv[1:]
-    if name not in COMMANDS: print(f"lungseg: unknown command {name!r}\n{usage()}", file=sys.stderr); return 2
+    if name not in COMMANDS:
+        print(f"lungseg: unknown command {name!r}\n{usage()}", file=sys.stderr)
+        return 2
     func = _load(name)
     args = vars(anno_parser(typed(func), prog=f'lungseg {name}', pos=COMMANDS[name][1]).parse_args(rest))
-    args.pop('pdb', None); args.pop('xtra', None)
+    args.pop('pdb', None)
+    args.pop('xtra', None)
     res = func(**args)
     return res if isinstance(res, int) else 0

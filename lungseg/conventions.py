@@ -49,7 +49,8 @@ FOLD_RECIPE = dict(arch='plain8', size=192, epochs=6, lr=3e-3, loss='ce_dice', b
 
 def oof_fold(df:pd.DataFrame, fold:int, root='runs/conventions', records='records/conventions', k:int=N_FOLDS) -> pd.DataFrame:
     "Per-image metrics and `outside` share of the pairs fold `fold`'s network judges; trains it unless `records` holds them"
-    rec = Path(records)/f'fold{fold}'; fn = rec/'judged.csv'
+    rec = Path(records)/f'fold{fold}'
+    fn = rec/'judged.csv'
     if fn.exists(): return pd.read_csv(fn)
     out = Path(root)/f'fold{fold}'
     if not (out/'lungseg.json').exists():

@@ -49,7 +49,8 @@ def black_border(a:np.ndarray, # 2-D uint8 image
     rows, cols = d.mean(1) >= frac, d.mean(0) >= frac
     band = np.zeros(a.shape, bool)
     t, b, l, r = _edge_run(rows), _edge_run(rows[::-1]), _edge_run(cols), _edge_run(cols[::-1])
-    band[:t] = band[a.shape[0]-b:] = True; band[:, :l] = band[:, a.shape[1]-r:] = True
+    band[:t] = band[a.shape[0]-b:] = True
+    band[:, :l] = band[:, a.shape[1]-r:] = True
     return float(band.mean())
 
 def image_stats(a:np.ndarray, # 2-D uint8 image
@@ -72,7 +73,8 @@ def mask_stats(m:np.ndarray, # 2-D bool lung mask
     if not m.any(): return dict(area=0., n_comp=0, n_holes=0)
     n_comp = label(m, return_num=True)[1]
     n_holes = label(ndimage.binary_fill_holes(m) & ~m, return_num=True)[1]
-    lab = lr_labels(m); r, l = lab == 1, lab == 2   # the left/right rule of `lungseg predict`
+    lab = lr_labels(m)
+    r, l = lab == 1, lab == 2   # the left/right rule of `lungseg predict`
     rows, cols = np.nonzero(m)
     res = dict(area=m.mean(), right_area=r.mean(), left_area=l.mean(), lr_ratio=l.sum()/max(r.sum(), 1), n_comp=n_comp, n_holes=n_holes,
                top=rows.min()/h, bottom=(rows.max()+1)/h, left=cols.min()/w, right=(cols.max()+1)/w, tilt=np.nan)
@@ -148,7 +150,9 @@ def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:
 # %% ../nbs/10_eda.ipynb #a0059304
 def write_sample(df:pd.DataFrame, dest, n_train:int=2, size:int=256, n_unmasked:int=2, seed:int=0) -> pd.DataFrame:
     "Write a small stratified sample of manifest `df` (with `split`) to `dest` at `size` px"
-    dest = Path(dest); (dest/'images').mkdir(parents=True, exist_ok=True); (dest/'masks').mkdir(exist_ok=True)
+    dest = Path(dest)
+    (dest/'images').mkdir(parents=True, exist_ok=True)
+    (dest/'masks').mkdir(exist_ok=True)
     d = df[df.mask_path != '']
     pick = pd.concat([g.sample(n, random_state=seed) for (_, _, s), g in d.groupby(['source','tb','split'])
                       for n in [min(len(g), n_train if s == 'train' else 1)]])

@@ -25,10 +25,11 @@ __all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'e
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
-    "`stem`, or `stem__2`, `stem__3`... if taken (case-insensitively); adds the one returned to `taken` (a set, or anything with `in` and `add`)"
+    "`stem`, or `stem__2`, `stem__3`... if taken (case-insensitively); adds it to `taken` (with `in` and `add`)"
     k = 1
     while (stem if k == 1 else f"{stem}__{k}").lower() in taken: k += 1
-    s = stem if k == 1 else f"{stem}__{k}"; taken.add(s.lower())
+    s = stem if k == 1 else f"{stem}__{k}"
+    taken.add(s.lower())
     return s
 
 # %% ../nbs/02a_engine.ipynb #0cc48f12
@@ -42,7 +43,7 @@ def _readable(f:Path) -> bool: return f.suffix.lower() in READ_EXTS or (f.suffix
 
 # %% ../nbs/02a_engine.ipynb #183ea554
 def _walk(d:Path, skip):
-    "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and folder `skip` left out"
+    "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and `skip` left out"
     for name in sorted(os.listdir(d)):
         f = d/name
         if name.startswith('.'): continue
@@ -52,7 +53,7 @@ def _walk(d:Path, skip):
 
 # %% ../nbs/02a_engine.ipynb #a7dda0ab
 def iter_inputs(inputs, skip=None):
-    "Yield (file, None) for each file named by `inputs` (files, or folders searched recursively) and (path, message) for each problem"
+    "Yield (file, None) per file named by `inputs` (files, folders searched recursively), (path, message) per problem"
     skip = Path(skip).resolve() if skip else None
     for i in map(Path, inputs):
         if i.is_file(): yield i, None
@@ -79,27 +80,29 @@ def failed_row(f, fail:Failed) -> dict:
 
 # %% ../nbs/02a_engine.ipynb #e9a1c002
 def rejected_row(f, res) -> dict:
-    "The CSV row of input `f` whose pipeline `Result` `res` the input check turned away: status `rejected`, the reason, no outputs"
+    "The CSV row of input `f` whose `Result` `res` the input check turned away: status `rejected`, why, no outputs"
     h, w = res.mask.shape
-    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation, inverted=res.inverted,
-                field=field_text(res.field))
+    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation,
+                inverted=res.inverted, field=field_text(res.field))
 
 # %% ../nbs/02a_engine.ipynb #14cb8aee
 def _cell(v): return '' if v is None else f"{v:.6f}" if isinstance(v, float) else v
 
 # %% ../nbs/02a_engine.ipynb #ec3c2960
 def write_csv(fn, rows, cols:list):
-    "Write `rows` (dicts, any iterable: streamed) to CSV `fn` with columns `cols` (floats to 6 decimals, missing values empty), atomically"
+    "Write `rows` (dicts, streamed) to CSV `fn` with columns `cols` (floats to 6 decimals, missing: empty), atomically"
     def _w(t):
         with open(t, 'w', newline='') as fh:
-            w = csv.DictWriter(fh, cols, extrasaction='ignore'); w.writeheader()
+            w = csv.DictWriter(fh, cols, extrasaction='ignore')
+            w.writeheader()
             for r in rows: w.writerow({k: _cell(v) for k, v in r.items()})
     atomic_write(fn, _w)
 
 # %% ../nbs/02a_engine.ipynb #2d4d03bc
 def run_key(meta:dict, s:dict, **opts) -> str:
-    "Short hash of the model (ONNX SHA-256), the pipeline settings `s` and output options `opts`: outputs with the same key are interchangeable"
-    return hashlib.sha256(json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    "Short hash of the model (ONNX SHA-256), settings `s` and output options `opts`: one key, interchangeable outputs"
+    js = json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str)
+    return hashlib.sha256(js.encode()).hexdigest()[:16]
 
 # %% ../nbs/02a_engine.ipynb #d5f56c88
 class RunBusy(RuntimeError):
@@ -112,13 +115,17 @@ def _lock(fn:Path):
     try: import fcntl
     except ImportError: return fh   # no advisory locks on this platform
     try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError: fh.close(); raise RunBusy(f"another lungseg run is writing into {fn.parent} (its journal {fn.name} is locked); wait for it or choose another --out")
+    except OSError:
+        fh.close()
+        raise RunBusy(f"another lungseg run is writing into {fn.parent} (its journal {fn.name} is locked); "
+                      "wait for it or choose another --out")
     return fh
 
 # %% ../nbs/02a_engine.ipynb #5cb59e76
 _SCHEMA = """CREATE TABLE IF NOT EXISTS rows (input TEXT PRIMARY KEY, run_key TEXT, status TEXT, row TEXT);
 DROP TABLE IF EXISTS plan; DROP TABLE IF EXISTS stems;
-CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT, todo INTEGER DEFAULT 1);
+CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT,
+                   todo INTEGER DEFAULT 1);
 CREATE TABLE stems (s TEXT PRIMARY KEY);"""
 
 # %% ../nbs/02a_engine.ipynb #5aff539f
@@ -130,35 +137,48 @@ class _Taken:
 
 # %% ../nbs/02a_engine.ipynb #d2d8ec75
 class Journal:
-    "The state of a run in an SQLite file in its output folder: the planned inputs and each finished row, committed as it finishes; locked while the run lasts"
+    "A run's state in an SQLite file in its output folder: the plan and each finished row; locked while it runs"
     def __init__(self, fn):
-        self.fn = Path(fn); self.lock = _lock(self.fn)
+        self.fn = Path(fn)
+        self.lock = _lock(self.fn)
         self.db = sqlite3.connect(self.fn, isolation_level=None)
-        self.db.execute('PRAGMA journal_mode=WAL'); self.db.execute('PRAGMA synchronous=NORMAL')   # a commit is in the OS's hands: a killed process loses nothing
+        self.db.execute('PRAGMA journal_mode=WAL')
+        self.db.execute('PRAGMA synchronous=NORMAL')   # a commit is in the OS's hands: a killed process loses nothing
         self.db.executescript(_SCHEMA)
     def plan(self, inputs, skip=None) -> int:
         "Plan `inputs` (see `iter_inputs`), each file once, with its output stem; the number of files"
         taken, n = _Taken(self.db), 0
         self.db.execute('BEGIN')
         for f, p in iter_inputs(inputs, skip):
-            if p: self.db.execute('INSERT INTO plan (input, problem, todo) VALUES (?, ?, 0)', (str(f), p)); continue
+            if p:
+                self.db.execute('INSERT INTO plan (input, problem, todo) VALUES (?, ?, 0)', (str(f), p))
+                continue
             r = _real(f)
             if self.db.execute('SELECT 1 FROM plan WHERE real=?', (r,)).fetchone(): continue
-            self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, unique_stem(f.stem, taken))); n += 1
+            stem = unique_stem(f.stem, taken)
+            self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, stem))
+            n += 1
         self.db.execute('COMMIT')
         return n
     def planned(self, todo:bool=False, page:int=512):
         "Yield (i, input, stem) of the planned files in order (only those still to do with `todo`), a page at a time"
         last = 0
-        while rs := self.db.execute(f"SELECT i, input, stem FROM plan WHERE problem IS NULL {'AND todo=1' if todo else ''} AND i>? ORDER BY i LIMIT ?", (last, page)).fetchall():
-            yield from ((i, Path(f), s) for i, f, s in rs); last = rs[-1][0]
+        only = 'AND todo=1' if todo else ''
+        q = f"SELECT i, input, stem FROM plan WHERE problem IS NULL {only} AND i>? ORDER BY i LIMIT ?"
+        while rs := self.db.execute(q, (last, page)).fetchall():
+            yield from ((i, Path(f), s) for i, f, s in rs)
+            last = rs[-1][0]
     def files(self, todo:bool=False): return ((f, s) for _, f, s in self.planned(todo))
-    def is_input(self, p) -> bool: return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
+    def is_input(self, p) -> bool:
+        return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
     def add(self, row:dict, key:str=''):
         "Record finished `row` (the last row of an input wins)"
-        self.db.execute('INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)', (row['input'], key, row.get('status'), json.dumps(row, default=str)))
+        r = (row['input'], key, row.get('status'), json.dumps(row, default=str))
+        self.db.execute('INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)', r)
     def forget(self): self.db.execute('DELETE FROM rows')
-    def close(self): self.db.close(); self.lock.close()
+    def close(self):
+        self.db.close()
+        self.lock.close()
     def remove(self):
         "Close and delete the journal (the run is complete)"
         self.close()
@@ -185,13 +205,13 @@ def has_rows(self:Journal) -> bool:
 # %% ../nbs/02a_engine.ipynb #066e242a
 @patch
 def clashes(self:Journal, outputs, outd:Path, csv_name:str) -> list:
-    "The outputs `outputs(outd, input, stem)` of the planned files, and CSV `csv_name` in `outd`, that are planned inputs"
+    "The outputs `outputs(outd, input, stem)` of the planned files, and CSV `outd/csv_name`, that are planned inputs"
     clash = [str(p) for f, s in self.files() for p in outputs(outd, f, s).values() if p and self.is_input(p)]
     return clash + ([str(outd/csv_name)] if self.is_input(outd/csv_name) else [])
 
 # %% ../nbs/02a_engine.ipynb #bd6dcb35
 def _keep(row, key:str, outs:dict) -> bool:
-    "Whether finished `row` of an earlier run made this run's outputs `outs` with run key `key`, and they exist (a rejected input has none)"
+    "Whether finished `row` of an earlier run made this run's outputs `outs` with key `key`, and they exist"
     if not row or row.get('status') not in ('ok', 'flagged', 'rejected') or row.get('run_key') != key: return False
     if row['status'] == 'rejected': return True
     k, first = next(iter(outs.items()))
@@ -212,7 +232,7 @@ def import_csv(self:Journal, fn):
 # %% ../nbs/02a_engine.ipynb #95ddfe4e
 @patch
 def mark_done(self:Journal, key:str, outputs, outd:Path) -> int:
-    "Mark the planned files that an earlier run finished with run key `key` into this run's outputs as done; their number"
+    "Mark the planned files an earlier run finished with run key `key` into this run's outputs as done; their number"
     n, upd = 0, []
     self.db.execute('BEGIN')
     for i, f, s in self.planned():
@@ -243,29 +263,33 @@ def final_rows(self:Journal):
 
 # %% ../nbs/02a_engine.ipynb #4e0741ee
 def image_rows(files, net, s:dict, work, outs_of, bs:int=8, submit=None):
-    "Yield one row per input of `files`, in order: `work(f, working copy, Result, outs_of(f))`, or the error row of an input that failed"
+    "Yield one row per input of `files`, in order: `work(f, working copy, Result, outs_of(f))`, or its error row"
     then = lambda f, small, res: work(f, small, res, outs_of(f))
     for f, v in run_many(files, net, s, bs, then, submit, errors='yield'):
         yield failed_row(f, v) if isinstance(v, Failed) else v
 
 # %% ../nbs/02a_engine.ipynb #04bd904f
 def local_rows(j:Journal, outd:Path, outputs, work, net, s:dict, bs:int=8, workers:int=1):
-    "Yield the rows of the files that journal `j` has still to do, made in this process (`workers` threads read and write while the network runs)"
+    "Yield the rows of the files journal `j` has still to do, made here (`workers` threads read and write)"
     pending = {}
     def files():
-        for f, st in j.files(todo=True): pending[f] = outputs(outd, f, st); yield f
+        for f, st in j.files(todo=True):
+            pending[f] = outputs(outd, f, st)
+            yield f
     ex = ThreadPoolExecutor(workers) if workers > 1 else None
     try:
         for r in image_rows(files(), net, s, work, pending.get, bs, ex.submit if ex else None):
-            pending.pop(Path(r['input']), None); yield r
+            pending.pop(Path(r['input']), None)
+            yield r
     finally:
         if ex: ex.shutdown(wait=True)
 
 # %% ../nbs/02a_engine.ipynb #fe1e0e71
 def _dask_client(scheduler:str):
-    "A `dask.distributed` client: `local:N` starts a local cluster of N single-threaded worker processes; else the scheduler's address"
+    "A `dask.distributed` client: `local:N` starts N one-thread worker processes here; else a scheduler's address"
     from dask.distributed import Client, LocalCluster
-    if scheduler.startswith('local:'): return Client(LocalCluster(n_workers=int(scheduler[6:]), threads_per_worker=1, dashboard_address=None))
+    if scheduler.startswith('local:'):
+        return Client(LocalCluster(n_workers=int(scheduler[6:]), threads_per_worker=1, dashboard_address=None))
     return Client(scheduler)
 
 # %% ../nbs/02a_engine.ipynb #05fb4525
@@ -275,8 +299,9 @@ def _dask_chunk(items, model, overrides, work, bs):
     return list(image_rows(list(outs), net, settings_of(meta, **overrides), work, outs.get, bs))
 
 # %% ../nbs/02a_engine.ipynb #9d39257d
-def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, scheduler:str, bs:int=8, chunk:int=64, inflight:int=64):
-    "Yield the rows of the files that journal `j` has still to do, made on dask cluster `scheduler` in chunks (at most `inflight` chunks sent at once)"
+def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, scheduler:str, bs:int=8, chunk:int=64,
+              inflight:int=64):
+    "Yield the rows of the files journal `j` has still to do, made on dask cluster `scheduler` in chunks"
     from dask.distributed import as_completed
     client, model, items = _dask_client(scheduler), str(onnx_path(model).resolve()), []
     try:
@@ -284,12 +309,15 @@ def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, schedu
         def send(items): ac.add(client.submit(_dask_chunk, items, model, overrides, work, bs, pure=False))
         for f, st in j.files(todo=True):
             items.append((f, outputs(outd, f, st)))
-            if len(items) == chunk: send(items); items = []
+            if len(items) == chunk:
+                send(items)
+                items = []
             while ac.count() >= inflight: yield from next(ac).result()
         if items: send(items)
         for fut in ac: yield from fut.result()
     finally:
-        cluster = client.cluster; client.close()
+        cluster = client.cluster
+        client.close()
         if cluster is not None: cluster.close()
 
 # %% ../nbs/02a_engine.ipynb #7da71246
@@ -301,7 +329,9 @@ def journal_name(csv_name:str) -> str:
     return f".{Path(csv_name).stem}.partial.sqlite"
 
 # %% ../nbs/02a_engine.ipynb #f4c5706a
-def _fail(name, msg): print(f"lungseg {name}: {msg}"); return 2
+def _fail(name, msg):
+    print(f"lungseg {name}: {msg}")
+    return 2
 
 # %% ../nbs/02a_engine.ipynb #1eee28ec
 def _close(j:Journal, outd:Path, made:bool):
@@ -321,7 +351,7 @@ def _start(job:Job, j:Journal, inputs, outd:Path, model):
 
 # %% ../nbs/02a_engine.ipynb #8622aadc
 def _finish(job:Job, j:Journal, outd:Path) -> tuple:
-    "Write the run's CSV from journal `j`, streamed, and delete it; ({status: count}, [(status, input, error)] not good)"
+    "Write the run's CSV from journal `j`, streamed, delete `j`; ({status: count}, [(status, input, error)] not good)"
     counts, bad = {}, []
     def counted():
         for r in j.final_rows():
@@ -376,7 +406,7 @@ def _report(job:Job, counts:dict, kept:int, outd:Path, bad:list, bar:bool):
 
 # %% ../nbs/02a_engine.ipynb #55c08b36
 def run_job(job:Job, spec:RunSpec) -> int:
-    "Run `job` as `spec` says; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
+    "Run `job` as `spec` says; exit code 0 when every input worked, 1 when some did not, 2 when nothing could start"
     outd = Path(spec.out)
     try: model = extent_model(spec.extent, spec.model)
     except (ValueError, FileNotFoundError) as e: return _fail(job.name, e)

@@ -28,11 +28,12 @@ def check_weights() -> Path:
 # %% ../nbs/01a_input_check.ipynb #cf6063d4
 def to_input(imgs:list, size:int) -> np.ndarray:
     "Batch (N, 1, `size`, `size`) float32 in 0..1 of 2-D uint8 arrays `imgs`, each squished to `size` px as in training"
-    return np.stack([np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR), np.float32)[None]/255 for a in imgs])
+    squished = [Image.fromarray(a).resize((size, size), Image.BILINEAR) for a in imgs]
+    return np.stack([np.asarray(im, np.float32)[None]/255 for im in squished])
 
 # %% ../nbs/01a_input_check.ipynb #150b5c17
 class OnnxNet:
-    "A network run by onnxruntime from ONNX file `fn` on `threads` threads (0: onnxruntime's choice): batch in, output out"
+    "A network run by onnxruntime from ONNX file `fn` on `threads` threads (0: onnxruntime's choice)"
     def __init__(self, fn, threads:int=0):
         import onnxruntime as ort
         o = ort.SessionOptions()
@@ -52,7 +53,7 @@ def _load_onnx(fn:str, threads:int, stamp:tuple) -> tuple:
     return OnnxNet(fn, threads), meta
 
 def load_onnx(fn, threads:int=0) -> tuple:
-    "(`OnnxNet`, metadata) of ONNX file `fn` and the JSON beside it, checked against its SHA-256; cached until either changes"
+    "(`OnnxNet`, metadata) of ONNX file `fn` and its JSON, checked against its SHA-256; cached until either changes"
     fn, js = Path(fn), Path(fn).with_suffix('.json')
     if not js.exists(): raise FileNotFoundError(f"{js}: model metadata not found (expected beside {fn.name})")
     return _load_onnx(str(fn.resolve()), threads, tuple(os.stat(f).st_mtime_ns for f in (fn, js)))
@@ -67,12 +68,15 @@ def sigmoid(z):
     return 1/(1 + np.exp(-np.clip(z, -50, 50)))
 
 def decide(logits:np.ndarray, decision:dict) -> list:
-    "A `Check` per row of checker `logits` (N, 6: 4 rotation classes, inverted, chest) under `decision` (from the checker's JSON)"
+    "A `Check` per row of checker `logits` (N, 6: 4 rotations, inverted, chest) under `decision` (the checker's JSON)"
     out = []
     for z in np.asarray(logits, np.float64):
-        chest = float(sigmoid(z[5])); rot = 90*int(np.argmax(z[:4])); inv = bool(sigmoid(z[4]) > decision['inverted'])
-        why = '' if chest >= decision['chest'] else (f"not a frontal chest X-ray (input check: chest score {chest:.3f} below {decision['chest']:.3f}); "
-                                                    "no mask written; --no-input-check segments it anyway")
+        chest = float(sigmoid(z[5]))
+        rot = 90*int(np.argmax(z[:4]))
+        inv = bool(sigmoid(z[4]) > decision['inverted'])
+        why = '' if chest >= decision['chest'] else (
+            f"not a frontal chest X-ray (input check: chest score {chest:.3f} below {decision['chest']:.3f}); "
+            "no mask written; --no-input-check segments it anyway")
         out.append(Check(rot, inv, round(chest, 4), why))
     return out
 
@@ -98,7 +102,7 @@ def turn(a:np.ndarray, rotation:int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(a, (rotation//90) % 4)) if rotation % 360 else a
 
 def upright(a:np.ndarray, c:Check) -> np.ndarray:
-    "Image `a` put the right way up as check `c` says: inverted back if it was, turned `c.rotation` degrees counter-clockwise"
+    "Image `a` put the right way up as check `c` says: inverted back if it was, turned `c.rotation`° counter-clockwise"
     return turn(255 - a if c.inverted else a, c.rotation)
 
 def as_given(m:np.ndarray, rotation:int) -> np.ndarray:

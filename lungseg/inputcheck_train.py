@@ -32,7 +32,8 @@ def _gray(a) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim == 3: a = a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) if a.shape[-1] >= 3 else a[..., 0]
     if a.dtype == np.uint8: return a
-    a = a.astype(np.float32); lo, hi = np.nanmin(a), np.nanmax(a)
+    a = a.astype(np.float32)
+    lo, hi = np.nanmin(a), np.nanmax(a)
     return np.zeros(a.shape, np.uint8) if hi <= lo else ((np.nan_to_num(a, nan=lo) - lo)/(hi - lo)*255).round().astype(np.uint8)
 
 # %% ../nbs/12b_input_check.ipynb #b5efa4f8
@@ -75,9 +76,12 @@ WORDS = ('the lung field of a chest radiograph report patient findings normal pa
 
 def text_page(rng, side:int=256) -> np.ndarray:
     "A rendered page of random words (2-D uint8, dark text on a light page), like a scanned document"
-    h, w = side, int(side*rng.uniform(0.6, 1.4)); fg, bg = int(rng.integers(0, 80)), int(rng.integers(180, 256))
-    im = Image.new('L', (w, h), bg); dr = ImageDraw.Draw(im)
-    fs = int(rng.integers(8, 28)); font = ImageFont.load_default(fs)
+    h, w = side, int(side*rng.uniform(0.6, 1.4))
+    fg, bg = int(rng.integers(0, 80)), int(rng.integers(180, 256))
+    im = Image.new('L', (w, h), bg)
+    dr = ImageDraw.Draw(im)
+    fs = int(rng.integers(8, 28))
+    font = ImageFont.load_default(fs)
     for y in range(int(rng.integers(2, 20)), h - fs, int(fs*rng.uniform(1.2, 2.0))):
         dr.text((int(rng.integers(2, 20)), y), ' '.join(rng.choice(WORDS, 12)), fill=fg, font=font)
     return np.asarray(im)
@@ -94,7 +98,8 @@ def synthetic(kind:str, rng, side:int=128) -> np.ndarray:
     if kind == 'noise': a = rng.standard_normal((side, side))*rng.uniform(0.05, 1) + rng.uniform(-1, 1)
     elif kind == 'smooth': a = _smooth(rng, side, rng.uniform(1, side/6))
     elif kind == 'gradient':
-        t = rng.uniform(0, 2*np.pi); a = np.cos(t)*x + np.sin(t)*y if rng.random() < 0.5 else np.hypot(x - rng.random(), y - rng.random())
+        t = rng.uniform(0, 2*np.pi)
+        a = np.cos(t)*x + np.sin(t)*y if rng.random() < 0.5 else np.hypot(x - rng.random(), y - rng.random())
     elif kind == 'stripes': a = np.sin(2*np.pi*rng.uniform(1, 20)*(np.cos(t := rng.uniform(0, np.pi))*x + np.sin(t)*y))
     else:   # shapes: ellipses and boxes of random grey on a random background
         a = np.full((side, side), rng.random())
@@ -109,13 +114,16 @@ SYNTHETIC = ('noise', 'smooth', 'blank', 'gradient', 'text', 'stripes', 'shapes'
 # %% ../nbs/12b_input_check.ipynb #c2726c7b
 def half_crop(cxr:np.ndarray, rng) -> np.ndarray:
     "A crop of 30–55 % of the width of chest X-ray `cxr`, from its left or right side: one lung, not a whole frontal chest"
-    w = cxr.shape[1]; k = int(w*rng.uniform(0.3, 0.55))
+    w = cxr.shape[1]
+    k = int(w*rng.uniform(0.3, 0.55))
     return cxr[:, :k] if rng.random() < 0.5 else cxr[:, w - k:]
 
 # %% ../nbs/12b_input_check.ipynb #eb69c2b9
 def random_crop(a:np.ndarray, rng, min_area:float=0.2) -> np.ndarray:
     "A random crop of `a` covering `min_area`..1 of its area, aspect ratio 0.5..2"
-    h, w = a.shape; s = np.sqrt(rng.uniform(min_area, 1)); r = np.exp(rng.uniform(-0.7, 0.7))
+    h, w = a.shape
+    s = np.sqrt(rng.uniform(min_area, 1))
+    r = np.exp(rng.uniform(-0.7, 0.7))
     ch, cw = max(8, min(h, int(h*s*np.sqrt(r)))), max(8, min(w, int(w*s/np.sqrt(r))))
     y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
     return a[y:y + ch, x:x + cw]
@@ -143,13 +151,16 @@ def cxr_arrays(df:pd.DataFrame, cache=None) -> np.ndarray:
     "(N, `CACHE_SIDE`, `CACHE_SIDE`) uint8: the images of manifest rows `df`, each read as the pipeline reads it and squished; cached in .npy file `cache`"
     if cache and Path(cache).exists() and len(a := np.load(cache)) == len(df): return a
     a = np.stack([squish(load_image(f)[0], CACHE_SIDE) for f in df.image_path])
-    if cache: Path(cache).parent.mkdir(parents=True, exist_ok=True); np.save(cache, a)
+    if cache:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, a)
     return a
 
 # %% ../nbs/12b_input_check.ipynb #2595f299
 def _affine(x:torch.Tensor, g:torch.Generator, out:int) -> torch.Tensor:
     "Batch `x` (N,1,H,W) under a random small affine map (rotation ±10°, zoom 0.9–1.15, aspect 0.85–1.18, shift ±6 %), sampled at `out` px, black outside"
-    n = len(x); r = lambda lo, hi: lo + (hi - lo)*torch.rand(n, generator=g)
+    n = len(x)
+    r = lambda lo, hi: lo + (hi - lo)*torch.rand(n, generator=g)
     t, z, asp = r(-10, 10)*np.pi/180, r(0.9, 1.15), r(-0.16, 0.16).exp()
     sx, sy = 1/(z*asp.sqrt()), asp.sqrt()/z
     th = torch.stack([torch.stack([t.cos()*sx, -t.sin()*sx, r(-0.06, 0.06)], 1), torch.stack([t.sin()*sy, t.cos()*sy, r(-0.06, 0.06)], 1)], 1)
@@ -158,11 +169,14 @@ def _affine(x:torch.Tensor, g:torch.Generator, out:int) -> torch.Tensor:
 # %% ../nbs/12b_input_check.ipynb #25bccc05
 def _intensity(x:torch.Tensor, g:torch.Generator) -> torch.Tensor:
     "Batch `x` in 0..1 under random gamma (0.5–2), contrast and brightness, black corner boxes (a third of images) and noise"
-    n = len(x); r = lambda lo, hi: (lo + (hi - lo)*torch.rand(n, 1, 1, 1, generator=g))
+    n = len(x)
+    r = lambda lo, hi: (lo + (hi - lo)*torch.rand(n, 1, 1, 1, generator=g))
     x = x.clamp(0, 1)**r(-0.7, 0.7).exp()
     x = ((x - 0.5)*r(0.7, 1.3) + 0.5 + r(-0.15, 0.15)).clamp(0, 1)
-    s = x.shape[-1]; yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing='ij')
-    c = r(0, 0.15)*s; box = ((yy < c) | (yy >= s - c)) & ((xx < c) | (xx >= s - c))
+    s = x.shape[-1]
+    yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing='ij')
+    c = r(0, 0.15)*s
+    box = ((yy < c) | (yy >= s - c)) & ((xx < c) | (xx >= s - c))
     x = torch.where(box & (torch.rand(n, 1, 1, 1, generator=g) < 0.33), torch.zeros_like(x), x)
     return (x + torch.randn(x.shape, generator=g)*r(0, 0.03)).clamp(0, 1)
 
@@ -189,14 +203,17 @@ def train_batch(cxrs:np.ndarray, images:dict, g:torch.Generator, rng, bs:int=64,
 class CheckNet(nn.Module):
     "A small CNN: (N,1,S,S) in 0..1, standardised per image → 6 logits (4 rotation classes, inverted, chest X-ray)"
     def __init__(self, chans=(8, 16, 32, 64), size:int=CHECK_SIZE):
-        super().__init__(); layers, i = [], 1
+        super().__init__()
+        layers, i = [], 1
         for o in chans:
             layers += [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(),
-                       nn.Conv2d(o, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]; i = o
+                       nn.Conv2d(o, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]
+            i = o
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(chans[-1]*(size//2**len(chans))**2, 6))
     def forward(self, x):
-        m = x.mean((1, 2, 3), keepdim=True); s = ((x - m)**2).mean((1, 2, 3), keepdim=True).sqrt()
+        m = x.mean((1, 2, 3), keepdim=True)
+        s = ((x - m)**2).mean((1, 2, 3), keepdim=True).sqrt()
         return self.head(self.body((x - m)/(s + 0.02)))
 
 # %% ../nbs/12b_input_check.ipynb #aeee20ea
@@ -210,15 +227,24 @@ def check_loss(out:torch.Tensor, k, inv, chest) -> torch.Tensor:
 # %% ../nbs/12b_input_check.ipynb #37c7cfb0
 def train_checker(cxrs:np.ndarray, images:dict, steps:int=2000, bs:int=64, lr:float=3e-3, seed:int=42, log_every:int=100) -> tuple:
     "Train a `CheckNet` for `steps` batches (one-cycle AdamW) on chest X-rays `cxrs` and negative `images`; the model and its log (a DataFrame)"
-    torch.manual_seed(seed); g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-    model = CheckNet(); opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    torch.manual_seed(seed)
+    g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
+    model = CheckNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     log, t0, acc = [], time.time(), []
     for step in range(steps):
-        model.train(); x, k, inv, chest = train_batch(cxrs, images, g, rng, bs)
+        model.train()
+        x, k, inv, chest = train_batch(cxrs, images, g, rng, bs)
         loss = check_loss(model(x), k, inv, chest)
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step(); acc.append(loss.item())
-        if (step + 1) % log_every == 0: log.append(dict(step=step + 1, loss=float(np.mean(acc)), seconds=round(time.time() - t0, 1))); acc = []
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        acc.append(loss.item())
+        if (step + 1) % log_every == 0:
+            log.append(dict(step=step + 1, loss=float(np.mean(acc)), seconds=round(time.time() - t0, 1)))
+            acc = []
     return model.eval(), pd.DataFrame(log)
 
 # %% ../nbs/12b_input_check.ipynb #d81d55d7
@@ -234,7 +260,8 @@ def export_checker(model:nn.Module, fn, size:int=CHECK_SIZE):
 # %% ../nbs/12b_input_check.ipynb #a506cd68
 def write_check_meta(fn, training:dict=None, **blocks) -> dict:
     "Update the JSON beside checker ONNX `fn`: input size, outputs, SHA-256 and bytes of the graph, the `training` record and further `blocks` (`decision`, `evidence`)"
-    j = Path(fn).with_suffix('.json'); meta = json.loads(j.read_text()) if j.exists() else {}
+    j = Path(fn).with_suffix('.json')
+    meta = json.loads(j.read_text()) if j.exists() else {}
     meta |= dict(size=CHECK_SIZE, outputs=['rotation 0', 'rotation 90', 'rotation 180', 'rotation 270', 'inverted', 'chest'],
                  onnx_sha256=sha256(fn), onnx_bytes=Path(fn).stat().st_size)
     if training: meta['training'] = training
@@ -255,7 +282,8 @@ def real_checks(checker, files, name:str='', orients=ORIENTS) -> pd.DataFrame:
     "Checker logits on each of `files` (upright chest X-rays, read as the pipeline reads them) in each of `orients`: one row per image and orientation"
     rows = []
     for f in files:
-        a = load_image(f)[0]; z = checker.logits([variant(a, k, inv) for k, inv in orients])
+        a = load_image(f)[0]
+        z = checker.logits([variant(a, k, inv) for k, inv in orients])
         rows += [dict(set=name, stem=Path(f).stem, k=k, inverted=inv, **{f'z{j}': float(v) for j, v in enumerate(zz)}) for (k, inv), zz in zip(orients, z)]
     return pd.DataFrame(rows)
 
@@ -286,7 +314,8 @@ def apply_decision(d:pd.DataFrame, decision:dict) -> pd.DataFrame:
 # %% ../nbs/12b_input_check.ipynb #a97ac0da
 def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
     "The chest threshold chosen on valid: midway (in logit) between the lowest-scored valid chest X-ray, any orientation, and the highest-scored valid non-chest image below it"
-    lo = real_valid.z5.min(); below = neg_valid.z5[neg_valid.z5 < lo]
+    lo = real_valid.z5.min()
+    below = neg_valid.z5[neg_valid.z5 < lo]
     hi = below.max() if len(below) else lo - 4
     t = float(sigmoid((lo + hi)/2))
     return dict(chest=round(t, 6), inverted=0.5, rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest valid non-chest image below it; inverted: 0.5',
@@ -322,7 +351,8 @@ VARIANTS = {'as given': (0, False), '90': (1, False), '180': (2, False), '270': 
 
 def pipeline_study(files, masks, name:str='', variants=VARIANTS, bs:int=8) -> pd.DataFrame:
     "Per image and variant of `files` (upright X-rays, ground truth `masks`): Dice of the default pipeline's mask against the equally turned ground truth, with the check on and off (the baseline); what the check found"
-    net, meta = load_net(); rows = []
+    net, meta = load_net()
+    rows = []
     for v, (k, inv) in variants.items():
         for on in (True, False):
             done = run_many((variant(read_gray(f), k, inv) for f in files), net, settings_of(meta, input_check=on), bs)
@@ -337,7 +367,8 @@ def study_summary(per:pd.DataFrame) -> pd.DataFrame:
     base = per[(per.variant == 'as given') & per.input_check].set_index(['set', 'stem']).dice
     out = []
     for (s, v, on), d in per.groupby(['set', 'variant', 'input_check'], sort=False):
-        k, inv = VARIANTS[v]; drop = base.loc[list(zip(d.set, d.stem))].to_numpy() - d.dice.to_numpy()
+        k, inv = VARIANTS[v]
+        drop = base.loc[list(zip(d.set, d.stem))].to_numpy() - d.dice.to_numpy()
         out.append(dict(set=s, variant=v, input_check=on, n=len(d), dice=d.dice.mean(), max_drop=drop.max(), n_drop_over_001=int((drop > 0.01).sum()),
                         wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None, rejected=int(d.rejected.sum())))
     return pd.DataFrame(out)

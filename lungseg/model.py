@@ -44,7 +44,9 @@ def resnet18_encoder(n_in:int=1) -> nn.Sequential:
 # %% ../nbs/11_model.ipynb #9864ac13
 class PerImageNorm(nn.Module):
     "Standardise each image of a batch by its own mean and std"
-    def __init__(self, eps:float=1e-3): super().__init__(); self.eps = eps
+    def __init__(self, eps:float=1e-3):
+        super().__init__()
+        self.eps = eps
     def forward(self, x):
         m, s = x.mean(dim=(1,2,3), keepdim=True), x.std(dim=(1,2,3), keepdim=True)
         return (x - m)/(s + self.eps)
@@ -65,7 +67,9 @@ class VanillaUNet(nn.Module):
         skips = []
         for i, d in enumerate(self.downs):
             x = d(x)
-            if i < len(self.downs)-1: skips.append(x); x = F.max_pool2d(x, 2)
+            if i < len(self.downs)-1:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
         for up, dec, s in zip(self.ups, self.dec, reversed(skips)): x = dec(torch.cat([up(x), s], 1))
         z = self.head(x)
         return torch.cat([torch.zeros_like(z), z], 1)
@@ -120,17 +124,24 @@ def soft_target(targ, band:int=3):
 # %% ../nbs/11_model.ipynb #03dcd2b3
 class SoftCEDiceLoss(CEDiceLoss):
     "`CEDiceLoss` against `soft_target(targ, band)`: soft-label cross-entropy plus the soft Dice loss of both classes"
-    def __init__(self, band:int=3, dice_w:float=1., axis:int=1): super().__init__(dice_w, axis); self.band = band
+    def __init__(self, band:int=3, dice_w:float=1., axis:int=1):
+        super().__init__(dice_w, axis)
+        self.band = band
     def __call__(self, pred, targ):
-        y = soft_target(targ, self.band); t = torch.stack([1 - y, y], 1); p = pred.as_subclass(torch.Tensor)
+        y = soft_target(targ, self.band)
+        t = torch.stack([1 - y, y], 1)
+        p = pred.as_subclass(torch.Tensor)
         ce = F.cross_entropy(p, t)   # probability targets
-        q = F.softmax(p, 1); inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
+        q = F.softmax(p, 1)
+        inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
         return ce + self.dice_w*(1 - (2*inter + 1e-6)/(union + 1e-6)).mean()
 
 # %% ../nbs/11_model.ipynb #d262622c
 class LungProb(nn.Module):
     "Network `m` followed by a softmax over its 2 classes, returning the lung probability (N, H, W)"
-    def __init__(self, m:nn.Module): super().__init__(); self.m = m
+    def __init__(self, m:nn.Module):
+        super().__init__()
+        self.m = m
     def forward(self, x): return F.softmax(self.m(x), 1)[:, 1]
 
 # %% ../nbs/11_model.ipynb #4ab5e46d
@@ -165,7 +176,8 @@ def quantize_onnx(src, dst, images:list, size:int, bs:int=8, method:str='minmax'
         def __init__(self): self.it = iter([{'image': x[i:i + bs]} for i in range(0, len(x), bs)])
         def get_next(self): return next(self.it, None)
     with tempfile.TemporaryDirectory() as d:
-        pre = Path(d)/'pre.onnx'; quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
+        pre = Path(d)/'pre.onnx'
+        quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
         atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True, calibrate_method=cm,
                                                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=keep_float or []))
 
@@ -190,7 +202,8 @@ TORCH_WEIGHTS = 'lungseg.pth'  # file name of trained torch weights; the ONNX gr
 
 def save_model(model:nn.Module, fn, meta:dict) -> dict:
     "Save `model`'s state_dict to `fn` (.pth) and `meta` (+ SHA-256) to the .json, then its ONNX graph beside them (`add_onnx`)"
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
+    fn = Path(fn)
+    fn.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(fn, lambda t: torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, t))
     meta = {**meta, 'weights': fn.name, 'sha256': sha256(fn), 'size_bytes': fn.stat().st_size}
     atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))

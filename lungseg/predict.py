@@ -27,40 +27,47 @@ MASK_SUFFIX, OVERLAY_SUFFIX, CSV_NAME = '_mask.png', '_overlay.png', 'prediction
 
 # %% ../nbs/03_predict.ipynb #f1c8f9a9
 def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=False) -> dict:
-    "{'mask', 'overlay', 'dicom_seg': path} of input `f` with output `stem` in `outd`: None if not asked for, '' for a SEG of a non-DICOM input"
+    "{'mask', 'overlay', 'dicom_seg': path} of input `f`, output `stem` in `outd`: None if not asked for, '' for no SEG"
     seg = (outd/f"{stem}{SEG_SUFFIX}" if is_dicom(f) else '') if dicom_seg else None
-    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=outd/f"{stem}{OVERLAY_SUFFIX}" if overlay else None, dicom_seg=seg)
+    ov = outd/f"{stem}{OVERLAY_SUFFIX}" if overlay else None
+    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=ov, dicom_seg=seg)
 
 # %% ../nbs/03_predict.ipynb #68439872
-CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction', 'right_lung_fraction',
-            'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
+CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction',
+            'right_lung_fraction', 'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay',
+            'dicom_seg', 'model_sha256', 'run_key']
 
 # %% ../nbs/03_predict.ipynb #39da0721
 def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
-    "Write the mask (0/255, or 0/1/2 with `labels='lr'`), optional overlay and DICOM SEG of pipeline `Result` `res` for input `f` to `out`; return its CSV row"
+    "Write mask (0/255; 0/1/2 with `labels='lr'`), overlay and DICOM SEG of `Result` `res` of `f` to `out`; its row"
     if res.rejected: return rejected_row(f, res)
-    m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart on the upright mask, then turned back
+    m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart upright, then turned back
     lab = as_given(lr_labels(up), res.rotation) if labels == 'lr' or out.get('dicom_seg') else None
-    atomic_write(out['mask'], lambda t: Image.fromarray(lab if labels == 'lr' else m.astype(np.uint8)*255).save(t, format='PNG'))
+    png = lab if labels == 'lr' else m.astype(np.uint8)*255
+    atomic_write(out['mask'], lambda t: Image.fromarray(png).save(t, format='PNG'))
     if out['overlay']: atomic_write(out['overlay'], lambda t: draw_overlay(small, m).save(t, format='PNG'))
     seg = out.get('dicom_seg')   # a path; '' when asked for but the input is not DICOM
     if seg: write_dicom_seg(f, lab, seg)
     q = None if res.qc_score is None else round(res.qc_score, 4)
-    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q, qc_flag=res.qc_flag,
-                rotation=res.rotation, inverted=res.inverted, field=field_text(res.field), mask=str(out['mask']), overlay=str(out['overlay'] or ''),
-                dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
+    seg_text = str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else ''
+    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q,
+                qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted, field=field_text(res.field),
+                mask=str(out['mask']), overlay=str(out['overlay'] or ''), dicom_seg=seg_text)
 
 # %% ../nbs/03_predict.ipynb #ecb3463b
 def _report(n:dict, kept:int, outd):
-    ok, rej = n.get('ok', 0), n.get('rejected', 0); tot = sum(n.values())
-    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), {rej} rejected as not frontal chest X-rays, "
+    ok, rej = n.get('ok', 0), n.get('rejected', 0)
+    tot = sum(n.values())
+    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), "
+          f"{rej} rejected as not frontal chest X-rays, "
           f"{tot - ok - rej} errors; masks and {CSV_NAME} in {outd}")
 
 # %% ../nbs/03_predict.ipynb #4a1ca236
 def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> Job:
     "The engine's `Job` of `lungseg predict` with these options"
     outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg)
-    return Job('predict', CSV_NAME, CSV_COLS, outputs, functools.partial(save_result, labels=labels), dict(labels=labels), ('ok', 'rejected'), _report)
+    work = functools.partial(save_result, labels=labels)
+    return Job('predict', CSV_NAME, CSV_COLS, outputs, work, dict(labels=labels), ('ok', 'rejected'), _report)
 
 # %% ../nbs/03_predict.ipynb #6cbb98d7
 @delegates(run_spec)
@@ -73,7 +80,7 @@ def predict_cmd(
     sample:bool=False, # also segment the sample X-rays shipped in the package (lungseg/sample/images)
     **kwargs,
 ) -> int:
-    "Segment the lungs in INPUT files and folders; write masks (PNG at the input's size), overlays, DICOM SEGs and predictions.csv to OUT"
+    "Segment the lungs in INPUT files and folders; write masks (PNG), overlays, DICOM SEGs and predictions.csv to OUT"
     if labels not in ('lung', 'lr'):
         print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}")
         return 2
@@ -83,5 +90,5 @@ def predict_cmd(
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)
 def predict_main(**kwargs) -> int:
-    "`predict_cmd` called with keyword arguments only, as the `lungseg` dispatcher does (`inputs` is the list of inputs)"
+    "`predict_cmd` called with keyword arguments only, as the `lungseg` dispatcher does (`inputs`: the list of inputs)"
     return predict_cmd(*kwargs.pop('inputs', ()), **kwargs)
