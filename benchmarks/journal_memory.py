@@ -40,8 +40,8 @@ def resume(d, n):
     t = time.perf_counter()
     j = engine.Journal(d/'.predictions.partial.sqlite')
     planned = j.plan(['/archive/cxr'])
-    kept = engine.mark_done(j, 'k', lambda o, f, s: dict(mask=d/'one_mask.png'), d)
-    engine.write_csv(d/'predictions.csv', engine.final_rows(j), CSV_COLS)
+    kept = j.mark_done('k', lambda o, f, s: dict(mask=d/'one_mask.png'), d)
+    engine.write_csv(d/'predictions.csv', j.final_rows(), CSV_COLS)
     j.close()
     return dict(planned=planned, kept=kept, seconds=round(time.perf_counter() - t, 1))
 

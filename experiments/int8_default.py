@@ -37,7 +37,8 @@ import json, argparse, time
 from pathlib import Path
 import numpy as np, onnx
 from lungseg.data import manifest, atomic_write, sha256
-from lungseg.pipeline import load_image, to_input, OnnxNet, onnx_path, load_meta
+from lungseg.inputcheck import to_input, OnnxNet
+from lungseg.pipeline import load_image, onnx_path, load_meta
 from lungseg.model import quantize_onnx, load_model, export_onnx, float_graph_sha
 from lungseg.evaluate import evaluate_model, bootstrap_ci
 from lungseg.train import hardware

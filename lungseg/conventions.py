@@ -28,7 +28,7 @@ def fold_of(stem:str, k:int=N_FOLDS) -> int:
 
 # %% ../nbs/12a_conventions.ipynb #ebf106be
 def fold_frame(df:pd.DataFrame, fold:int, k:int=N_FOLDS) -> pd.DataFrame:
-    "Manifest `df` re-split for fold `fold`: train rows outside the fold train, those inside validate, valid/test rows are `held`"
+    "Manifest `df` re-split for fold `fold`: train rows outside it train, those inside validate, valid/test are `held`"
     f = df.stem.map(lambda s: fold_of(s, k))
     sp = np.where(df.split == 'train', np.where(f == fold, 'valid', 'train'), np.where(df.split == '', '', 'held'))
     return df.assign(split=sp)
@@ -47,9 +47,11 @@ def outside_share(per:pd.DataFrame) -> pd.Series:
 # %% ../nbs/12a_conventions.ipynb #be40c4c4
 FOLD_RECIPE = dict(arch='plain8', size=192, epochs=6, lr=3e-3, loss='ce_dice', bs=8)
 
-def oof_fold(df:pd.DataFrame, fold:int, root='runs/conventions', records='records/conventions', k:int=N_FOLDS) -> pd.DataFrame:
-    "Per-image metrics and `outside` share of the pairs fold `fold`'s network judges; trains it unless `records` holds them"
-    rec = Path(records)/f'fold{fold}'; fn = rec/'judged.csv'
+def oof_fold(df:pd.DataFrame, fold:int, root='runs/conventions', records='records/conventions',
+             k:int=N_FOLDS) -> pd.DataFrame:
+    "Per-image metrics and `outside` share of the pairs fold `fold`'s network judges; trained unless in `records`"
+    rec = Path(records)/f'fold{fold}'
+    fn = rec/'judged.csv'
     if fn.exists(): return pd.read_csv(fn)
     out = Path(root)/f'fold{fold}'
     if not (out/'lungseg.json').exists():
@@ -64,7 +66,7 @@ def oof_fold(df:pd.DataFrame, fold:int, root='runs/conventions', records='record
 
 # %% ../nbs/12a_conventions.ipynb #1c1b3116
 def convention_cut(share, lo:float=0.5, hi:float=0.95) -> float:
-    "Outside share in the middle (geometric) of the widest gap between neighbouring log shares, among the `lo` to `hi` quantiles"
+    "Outside share at the (geometric) middle of the widest gap between neighbouring log shares, `lo` to `hi` quantiles"
     x = np.sort(np.log(np.clip(np.asarray(share, float), 1e-4, None)))
     x = x[(x >= np.quantile(x, lo)) & (x <= np.quantile(x, hi))]
     i = int(np.argmax(np.diff(x)))
@@ -74,15 +76,16 @@ def convention_cut(share, lo:float=0.5, hi:float=0.95) -> float:
 TWO_CONVENTIONS = ('Shenzhen',)   # sources whose masks were drawn under two conventions
 
 def call_conventions(per:pd.DataFrame, cut:float, sources=TWO_CONVENTIONS) -> pd.DataFrame:
-    "One row per judged pair: stem, source, split, fold, outside share and convention ('anatomical' above `cut`, for `sources`)"
+    "One row per judged pair: stem, source, split, fold, outside share, convention ('anatomical' above `cut`)"
     c = per[['stem', 'source', 'split', 'fold', 'outside']].sort_values('stem').reset_index(drop=True)
     return c.assign(convention=np.where((c.outside > cut) & c.source.isin(sources), 'anatomical', 'visible'))
 
 # %% ../nbs/12a_conventions.ipynb #08cd14f1
 def write_conventions(records='records/conventions', dest=None, k:int=N_FOLDS) -> pd.DataFrame:
-    "Calls of every pair from the fold records in `records`, cut by `convention_cut`, written to `dest` (the package's conventions file)"
+    "Calls of every pair from the fold records in `records`, cut by `convention_cut`, written to `dest` (the package's)"
     per = pd.concat([pd.read_csv(Path(records)/f'fold{f}'/'judged.csv') for f in range(k)], ignore_index=True)
-    cut = convention_cut(per[(per.split != 'test') & per.source.isin(TWO_CONVENTIONS)].outside)   # test is called, but has no say in the cut
+    # test is called, but has no say in the cut
+    cut = convention_cut(per[(per.split != 'test') & per.source.isin(TWO_CONVENTIONS)].outside)
     c = call_conventions(per, cut).assign(cut=round(cut, 6))
     dest = Path(dest or pkg_path()/CONVENTIONS_FILE)
     if not dest.exists() or pd.read_csv(dest).to_csv(index=False) != c.to_csv(index=False):

@@ -14,7 +14,8 @@ from scipy import ndimage
 from .data import atomic_write
 from .masks import lung_box, resize_mask
 from .pipeline import WORK_SIDE, load_image, load_net, settings_of, shrink, run_many
-from .engine import Job, run_job, rejected_row
+from fastcore.meta import delegates
+from .engine import Job, run_job, rejected_row, run_spec
 from .framing import field_text
 
 # %% auto #0
@@ -32,18 +33,22 @@ def keep_region(mask:np.ndarray, margin:float=0.05) -> np.ndarray:
     return resize_mask(grown, mask.shape)
 
 # %% ../nbs/04_crop.ipynb #edd4fbe2
-def crop_image(img:np.ndarray, mask:np.ndarray, box:tuple, size:int=None, mask_outside:bool=False, margin:float=0.05) -> Image.Image:
-    "Crop 2-D uint8 `img` to `box`; with `mask_outside`, black outside `keep_region`; with `size`, resized to `size` px on its long side"
+def crop_image(img:np.ndarray, mask:np.ndarray, box:tuple, size:int=None, mask_outside:bool=False,
+               margin:float=0.05) -> Image.Image:
+    "Crop uint8 `img` to `box`; `mask_outside`: black outside `keep_region`; `size`: `size` px on its long side"
     x0, y0, x1, y1 = box
     a = img[y0:y1, x0:x1]
     if mask_outside: a = np.where(keep_region(mask, margin)[y0:y1, x0:x1], a, 0).astype(np.uint8)
     im = Image.fromarray(np.ascontiguousarray(a))
-    if size: im = im.resize((max(1, round(im.width*size/max(im.size))), max(1, round(im.height*size/max(im.size)))), Image.BILINEAR)
+    if size:
+        wh = (max(1, round(im.width*size/max(im.size))), max(1, round(im.height*size/max(im.size))))
+        im = im.resize(wh, Image.BILINEAR)
     return im
 
 # %% ../nbs/04_crop.ipynb #24ba2c26
 CROP_SUFFIX, CROP_CSV = '_crop.png', 'crops.csv'
-CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'rotation', 'inverted', 'field', 'crop', 'model_sha256', 'run_key']
+CROP_COLS = ['input', 'status', 'error', 'x0', 'y0', 'x1', 'y1', 'height', 'width', 'qc_flag', 'rotation', 'inverted',
+             'field', 'crop', 'model_sha256', 'run_key']
 
 # %% ../nbs/04_crop.ipynb #3966bde8
 def crop_outputs(outd:Path, f, stem:str) -> dict:
@@ -52,50 +57,48 @@ def crop_outputs(outd:Path, f, stem:str) -> dict:
 
 # %% ../nbs/04_crop.ipynb #07d99483
 def crop_one(f, small, res, out:dict, margin:float=0.05, size:int=None, mask_outside:bool=False) -> dict:
-    "Crop input `f` with its pipeline `Result` `res` into `out['crop']` (unless its mask is empty or the input check turned it away); return its CSV row"
+    "Crop input `f` with its `Result` `res` into `out['crop']` (unless its mask is empty or turned away); its row"
     if res.rejected: return rejected_row(f, res)
     m = res.mask
-    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted,
-               field=field_text(res.field), crop='')
+    row = dict(input=str(f), height=m.shape[0], width=m.shape[1], qc_flag=res.qc_flag, rotation=res.rotation,
+               inverted=res.inverted, field=field_text(res.field), crop='')
     box = lung_box(m, margin)
     if box is None: return {**row, 'status': 'empty', 'error': 'no lung found: no crop written'}
     full = load_image(f, max_side=None)[0]
     im = crop_image(full, m, box, size, mask_outside, margin)
     atomic_write(out['crop'], lambda t: im.save(t, format='PNG'))
     flagged = bool(res.qc_flag)
-    return {**row, **dict(zip(('x0', 'y0', 'x1', 'y1'), box)), 'crop': str(out['crop']), 'status': 'flagged' if flagged else 'ok',
-            'error': 'QC flag: the mask is doubtful, check this crop' if flagged else ''}
+    why = 'QC flag: the mask is doubtful, check this crop' if flagged else ''
+    return {**row, **dict(zip(('x0', 'y0', 'x1', 'y1'), box)), 'crop': str(out['crop']),
+            'status': 'flagged' if flagged else 'ok', 'error': why}
 
 # %% ../nbs/04_crop.ipynb #fd30e00f
 def _summary(n:dict, kept:int, outd):
     g = lambda k: n.get(k, 0)
-    print(f"{g('ok') + g('flagged')} of {sum(n.values())} images cropped ({g('flagged')} QC-flagged, {kept} kept from an earlier run), "
-          f"{g('empty')} without lungs, {g('rejected')} rejected as not frontal chest X-rays, {g('error')} errors; crops and {CROP_CSV} in {outd}")
+    print(f"{g('ok') + g('flagged')} of {sum(n.values())} images cropped ({g('flagged')} QC-flagged, "
+          f"{kept} kept from an earlier run), {g('empty')} without lungs, "
+          f"{g('rejected')} rejected as not frontal chest X-rays, "
+          f"{g('error')} errors; crops and {CROP_CSV} in {outd}")
 
 # %% ../nbs/04_crop.ipynb #ec504e1f
 def crop_job(margin:float=0.05, size:int=None, mask_outside:bool=False) -> Job:
     "The engine's `Job` of `lungseg crop` with these options"
     opts = dict(margin=margin, size=size, mask_outside=mask_outside)
-    return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, functools.partial(crop_one, **opts), opts, ('ok', 'flagged', 'rejected'), _summary)
+    work = functools.partial(crop_one, **opts)
+    return Job('crop', CROP_CSV, CROP_COLS, crop_outputs, work, opts, ('ok', 'flagged', 'rejected'), _summary)
 
 # %% ../nbs/04_crop.ipynb #b3d96f95
+@delegates(run_spec)
 def crop_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='crops', # output folder for <stem>_crop.png and crops.csv
     margin:float=0.05, # margin around the lungs' box, as a fraction of its height and width on each side
     size:int=None, # resize each crop to this many px on its long side (default: the box at its own size)
     mask_outside:bool=False, # set everything outside the lungs, dilated by the margin, to black
-    resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and options
-    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the shipped model
-    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
-    workers:int=2, # threads that read and write while the network runs (1: all in one thread)
-    dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
-    bs:int=8, # images predicted together
-    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?), for a trusted archive
-    quiet:bool=False, # no progress bar and summary
+    **kwargs,
 ) -> int:
-    "Crop X-rays to their lungs (the mask of `lungseg predict` plus a margin); write <stem>_crop.png and crops.csv to OUT"
-    return run_job(crop_job(margin, size, mask_outside), inputs, out, model, extent, dict(input_check=False) if no_input_check else {}, resume, workers, dask, bs, quiet)
+    "Crop X-rays to their lungs (`lungseg predict`'s mask plus a margin); write <stem>_crop.png and crops.csv to OUT"
+    return run_job(crop_job(margin, size, mask_outside), run_spec(inputs, out, **kwargs))
 
 # %% ../nbs/04_crop.ipynb #5808ce38
 @functools.wraps(crop_cmd)
@@ -104,10 +107,12 @@ def crop_main(**kwargs) -> int:
     return crop_cmd(*kwargs.pop('inputs', ()), **kwargs)
 
 # %% ../nbs/04_crop.ipynb #fb366f9d
-def crop_lungs(src, model=None, margin:float=0.05, size:int=None, mask_outside:bool=False, input_check:bool=True) -> tuple:
-    "The lung crop of `src` (path, PIL image or array) as a PIL image, and its box (x0, y0, x1, y1); (None, None) when no lung is found or the input check turns it away"
+def crop_lungs(src, model=None, margin:float=0.05, size:int=None, mask_outside:bool=False,
+               input_check:bool=True) -> tuple:
+    "The lung crop of `src` (path, PIL image, array) as PIL image, and its box; (None, None) if no lung or turned away"
     net, meta = load_net(model)
     (_, res), = run_many([src], net, settings_of(meta, input_check=input_check))
     if res.rejected: warnings.warn(res.rejected, stacklevel=2)
     box = lung_box(res.mask, margin)
-    return (None, None) if box is None else (crop_image(load_image(src, max_side=None)[0], res.mask, box, size, mask_outside, margin), box)
+    if box is None: return None, None
+    return crop_image(load_image(src, max_side=None)[0], res.mask, box, size, mask_outside, margin), box

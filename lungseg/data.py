@@ -85,7 +85,8 @@ def parse_reading(text:str) -> dict:
         rest = []
         for l in lines:
             if (m := _MC_SEX.search(l)) and l.lower().startswith('patient'): res['sex'] = _sex(m['sex'])
-            elif (m := _MC_AGE.search(l)) and l.lower().startswith('patient'): res['age'] = age_years(m['age'], m['unit'])
+            elif (m := _MC_AGE.search(l)) and l.lower().startswith('patient'):
+                res['age'] = age_years(m['age'], m['unit'])
             else: rest.append(l)
     elif lines and (m := _SZ_RE.match(lines[0])):                               # Shenzhen style
         res['sex'], res['age'] = _sex(m['sex']), age_years(m['age'], m['unit'])
@@ -113,7 +114,8 @@ def _pref(f:Path): return ('test' in [p.lower() for p in f.parts], len(f.parts),
 def scan_files(path) -> dict:
     "Image, mask, mask-part and reading files under `path`, keyed by role then stem, plus the duplicates set aside"
     found, dups = {r:{} for r in ('image','mask','left','right','reading')}, []
-    files = sorted((f for f in Path(path).rglob('*') if f.is_file() and not any(p.startswith('.') for p in f.relative_to(path).parts)), key=_pref)
+    visible = lambda f: f.is_file() and not any(p.startswith('.') for p in f.relative_to(path).parts)
+    files = sorted((f for f in Path(path).rglob('*') if visible(f)), key=_pref)
     for f in files:
         role = _role(f)
         if role is None: continue
@@ -131,12 +133,14 @@ def to_uint8(a:np.ndarray) -> np.ndarray:
     k = 255/max(hi - lo, 1e-6)
     if a.dtype == np.uint16:   # a 20 M pixel detector image: one uint8 lookup, no float copy
         return np.rint((np.arange(65536, dtype=np.float32) - lo)*k).clip(0, 255).astype(np.uint8)[a]
-    f = a.astype(np.float32); f -= lo; f *= k
+    f = a.astype(np.float32)
+    f -= lo
+    f *= k
     return np.rint(f, out=f).astype(np.uint8)
 
 # %% ../nbs/00_data.ipynb #4e3c7dd1
 def gray_array(a) -> np.ndarray:
-    "2-D uint8 from a numpy array: RGB(A) to luminance (alpha dropped), booleans to 0/255, other depths rescaled by their range"
+    "2-D uint8 from a numpy array: RGB(A) to luminance (alpha dropped), booleans to 0/255, other depths rescaled"
     a = np.asarray(a)
     if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
     if a.ndim == 3 and a.shape[-1] in (3, 4):
@@ -152,7 +156,9 @@ def is_dicom(fn) -> bool:
     "Whether file `fn` has a `.dcm`/`.dicom` extension or the DICOM magic bytes `DICM` at offset 128"
     if Path(fn).suffix.lower() in DICOM_EXTS: return True
     try:
-        with open(fn, 'rb') as f: f.seek(128); return f.read(4) == b'DICM'
+        with open(fn, 'rb') as f:
+            f.seek(128)
+            return f.read(4) == b'DICM'
     except OSError: return False
 
 # %% ../nbs/00_data.ipynb #53363e24
@@ -166,12 +172,16 @@ def _gray_pil(im:Image.Image) -> np.ndarray:
 
 # %% ../nbs/00_data.ipynb #672f7dc4
 def read_gray(src) -> np.ndarray:
-    "2-D uint8 grayscale of `src`: an image file in a Pillow format, a PIL image or a numpy array (a DICOM file is refused: see `lungseg.dicom.read_dicom`)"
+    "2-D uint8 grayscale of `src`: an image file Pillow reads, a PIL image or an array (DICOM: `read_dicom`)"
     if isinstance(src, np.ndarray): return gray_array(src)
     if isinstance(src, Image.Image): return _gray_pil(src)
-    if is_dicom(src): raise ValueError(f"{src}: a DICOM file; read it with lungseg.dicom.read_dicom (lungseg.pipeline.load_image reads both)")
+    if is_dicom(src):
+        raise ValueError(f"{src}: a DICOM file; read it with lungseg.dicom.read_dicom "
+                         "(lungseg.pipeline.load_image reads both)")
     try:
-        with Image.open(src) as im: im.load(); return _gray_pil(im)
+        with Image.open(src) as im:
+            im.load()
+            return _gray_pil(im)
     except Exception as e: raise ValueError(f"{src}: cannot read image ({type(e).__name__}: {e})") from e
 
 # %% ../nbs/00_data.ipynb #fe303201
@@ -180,7 +190,8 @@ MASK_SEP = '|'
 def read_mask(mask_path, thresh:int=128) -> np.ndarray:
     "Binary (bool) mask from one file, or several joined by `|` (merged with or)"
     parts = [read_gray(p) for p in str(mask_path).split(MASK_SEP)]
-    if len({p.shape for p in parts}) > 1: raise ValueError(f"{mask_path}: mask parts differ in size {sorted({p.shape for p in parts})}")
+    if len({p.shape for p in parts}) > 1:
+        raise ValueError(f"{mask_path}: mask parts differ in size {sorted({p.shape for p in parts})}")
     return np.logical_or.reduce([p >= thresh for p in parts])
 
 # %% ../nbs/00_data.ipynb #bd491499
@@ -193,8 +204,11 @@ def image_size(fn) -> tuple:
 # %% ../nbs/00_data.ipynb #862c9cbe
 def atomic_write(fn, save):
     "Call `save(tmp_path)` then move the temporary file onto `fn` with `os.replace`; the temporary file never survives"
-    fn = Path(fn); tmp = fn.with_name(f".{fn.name}.tmp{os.getpid()}")
-    try: save(tmp); os.replace(tmp, fn)
+    fn = Path(fn)
+    tmp = fn.with_name(f".{fn.name}.tmp{os.getpid()}")
+    try:
+        save(tmp)
+        os.replace(tmp, fn)
     finally:
         if tmp.exists(): tmp.unlink()
 
@@ -217,7 +231,8 @@ def _alive(pid:int) -> bool:
 def clean_temps(folder) -> list:
     "Remove the temporary files of `atomic_write` in `folder` left by processes no longer running; return their names"
     if os.name == 'nt' or not Path(folder).is_dir(): return []
-    gone = [f for f in Path(folder).glob('.*.tmp*') if (p := f.name.rsplit('.tmp', 1)[1]).isdigit() and not _alive(int(p))]
+    pid = lambda f: f.name.rsplit('.tmp', 1)[1]
+    gone = [f for f in Path(folder).glob('.*.tmp*') if pid(f).isdigit() and not _alive(int(pid(f)))]
     for f in gone: f.unlink(missing_ok=True)
     return sorted(f.name for f in gone)
 
@@ -237,18 +252,22 @@ def find_pairs(path=None) -> tuple:
         if parts and mask is None: mask = MASK_SEP.join(map(str, parts))
         if len(parts) == 1: probs.append(_problem(parts[0], 'only one of the left/right lung masks exists'))
         try: w, h = image_size(img)
-        except ValueError as e: w = h = None; probs.append(_problem(img, str(e).split(': ',1)[1]))
+        except ValueError as e:
+            w = h = None
+            probs.append(_problem(img, str(e).split(': ',1)[1]))
         rd = fs['reading'].get(stem)
-        r = parse_reading(rd.read_text(errors='replace')) if rd else dict(age=np.nan, sex=None, finding=None, reading=None)
-        rows.append(dict(stem=stem, source=source_of(stem), tb=tb_of(stem), image_path=str(img), mask_path=str(mask or ''),
-                         width=w, height=h, **r))
+        no_reading = dict(age=np.nan, sex=None, finding=None, reading=None)
+        r = parse_reading(rd.read_text(errors='replace')) if rd else no_reading
+        rows.append(dict(stem=stem, source=source_of(stem), tb=tb_of(stem), image_path=str(img),
+                         mask_path=str(mask or ''), width=w, height=h, **r))
         if mask is None: probs.append(_problem(img, 'image has no mask', 'info'))
     for role in ('mask','left','right'):
         for stem, f in sorted(fs[role].items()):
             if stem not in fs['image']: probs.append(_problem(f, 'mask has no image'))
     for f in fs['duplicates']: probs.append(_problem(f, 'duplicate of a file with the same stem (ignored)', 'info'))
     df = pd.DataFrame(rows, columns=MANIFEST_COLS)
-    df['tb'] = df['tb'].astype('Int64'); df[['width','height']] = df[['width','height']].astype('Int64')
+    df['tb'] = df['tb'].astype('Int64')
+    df[['width','height']] = df[['width','height']].astype('Int64')
     return df, pd.DataFrame(probs, columns=['path','problem','level'])
 
 # %% ../nbs/00_data.ipynb #a8449be2
@@ -260,15 +279,23 @@ def check_pairs(df:pd.DataFrame, max_grey:float=0.05) -> pd.DataFrame:
     probs = []
     for r in df.itertuples():
         try: img = read_gray(r.image_path)
-        except ValueError as e: probs.append(_problem(r.image_path, str(e).split(': ',1)[1])); continue
+        except ValueError as e:
+            probs.append(_problem(r.image_path, str(e).split(': ',1)[1]))
+            continue
         if not r.mask_path: continue
         try: parts = [read_gray(p) for p in r.mask_path.split(MASK_SEP)]
-        except ValueError as e: probs.append(_problem(r.mask_path, str(e).split(': ',1)[1])); continue
+        except ValueError as e:
+            probs.append(_problem(r.mask_path, str(e).split(': ',1)[1]))
+            continue
         for p, a in zip(r.mask_path.split(MASK_SEP), parts):
             if a.shape != img.shape:
-                probs.append(_problem(p, f'mask is {a.shape[1]}x{a.shape[0]} but its image is {img.shape[1]}x{img.shape[0]}')); continue
-            if (g := _grey_frac(a)) > max_grey: probs.append(_problem(p, f'mask is not binary: {g:.0%} of its pixels are grey'))
-            elif not (a >= 128).any(): probs.append(_problem(p, f'mask is empty after thresholding at 128 (max value {a.max()})'))
+                msg = f'mask is {a.shape[1]}x{a.shape[0]} but its image is {img.shape[1]}x{img.shape[0]}'
+                probs.append(_problem(p, msg))
+                continue
+            if (g := _grey_frac(a)) > max_grey:
+                probs.append(_problem(p, f'mask is not binary: {g:.0%} of its pixels are grey'))
+            elif not (a >= 128).any():
+                probs.append(_problem(p, f'mask is empty after thresholding at 128 (max value {a.max()})'))
     return pd.DataFrame(probs, columns=['path','problem','level'])
 
 # %% ../nbs/00_data.ipynb #9fd36e59
@@ -288,7 +315,8 @@ def load_split(fn=None) -> pd.DataFrame:
 def assign_split(df:pd.DataFrame, split:pd.DataFrame=None) -> pd.Series:
     "Split of each masked row of `df`: the stored one, else `hash_split`; empty for images without a mask"
     known = dict(zip(*(load_split() if split is None else split)[['stem','split']].values.T))
-    return pd.Series([(known.get(s) or hash_split(s)) if m else '' for s, m in zip(df.stem, df.mask_path)], index=df.index, name='split')
+    split = [(known.get(s) or hash_split(s)) if m else '' for s, m in zip(df.stem, df.mask_path)]
+    return pd.Series(split, index=df.index, name='split')
 
 # %% ../nbs/00_data.ipynb #e27b9a87
 CONVENTIONS_FILE = 'conventions.csv'
@@ -302,7 +330,8 @@ def load_conventions(fn=None) -> pd.DataFrame:
 def assign_convention(df:pd.DataFrame, conv:pd.DataFrame=None) -> pd.Series:
     "Convention ('visible' or 'anatomical') of each masked row of `df` from the stored calls; empty where there is none"
     known = dict(zip(*(load_conventions() if conv is None else conv)[['stem','convention']].values.T))
-    return pd.Series([known.get(s, '') if m else '' for s, m in zip(df.stem, df.mask_path)], index=df.index, name='convention')
+    conv = [known.get(s, '') if m else '' for s, m in zip(df.stem, df.mask_path)]
+    return pd.Series(conv, index=df.index, name='convention')
 
 # %% ../nbs/00_data.ipynb #f053b23a
 def manifest(path=None, check:bool=True, split:pd.DataFrame=None) -> tuple:
@@ -323,7 +352,8 @@ def summarize(df:pd.DataFrame, probs:pd.DataFrame) -> str:
     err, info = probs[probs.level == 'error'], probs[probs.level == 'info']
     out.append(f"{len(err)} problems" + (':' if len(err) else ''))
     out += [f"  {p}: {m}" for p, m in zip(err.path, err.problem)]
-    if len(info): out.append(f"{len(info)} notes: " + ', '.join(f"{n} x {m}" for m, n in info.problem.value_counts().items()))
+    if len(info):
+        out.append(f"{len(info)} notes: " + ', '.join(f"{n} x {m}" for m, n in info.problem.value_counts().items()))
     return '\n'.join(out)
 
 # %% ../nbs/00_data.ipynb #cc42f0b5
@@ -335,14 +365,18 @@ def manifest_cmd(
 ) -> int:
     "Find image/mask pairs under DATA, write the manifest with its split, report problems"
     try: df, probs = manifest(data, check=not quick)
-    except (FileNotFoundError, NotADirectoryError) as e: print(f"lungseg manifest: {e}"); return 2
+    except (FileNotFoundError, NotADirectoryError) as e:
+        print(f"lungseg manifest: {e}")
+        return 2
     if not (df.mask_path != '').any():
-        print(f"lungseg manifest: no image/mask pairs under {data_path(data)}.\nLooked for images ({', '.join(IMG_EXTS)}) "
-              "and masks in: Kaggle 'Lung Segmentation/CXR_png' + 'masks'; NLM 'CXR_png' + 'ManualMask/leftMask|rightMask'; "
-              "plain 'images/' + 'masks/<stem>_mask.png'.\n" + summarize(df, probs))
+        print(f"lungseg manifest: no image/mask pairs under {data_path(data)}.\n"
+              f"Looked for images ({', '.join(IMG_EXTS)}) and masks in: Kaggle 'Lung Segmentation/CXR_png' + 'masks'; "
+              "NLM 'CXR_png' + 'ManualMask/leftMask|rightMask'; plain 'images/' + 'masks/<stem>_mask.png'.\n"
+              + summarize(df, probs))
         return 1
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda t: df.to_csv(t, index=False))
     if problems: probs.to_csv(problems, index=False)
-    print(summarize(df, probs)); print(f"manifest written to {out}")
+    print(summarize(df, probs))
+    print(f"manifest written to {out}")
     return 1 if (probs.level == 'error').any() else 0

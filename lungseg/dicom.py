@@ -31,7 +31,7 @@ def _dicom_pixels(fn):
 
 # %% ../nbs/00b_dicom.ipynb #231f1004
 def read_dicom(fn, max_side:int=None) -> tuple:
-    "8-bit grayscale of DICOM file `fn` (modality LUT, VOI LUT/window, MONOCHROME1 inverted), block-averaged to about `max_side`, and its (height, width)"
+    "8-bit grayscale of DICOM `fn` (modality, VOI LUT, MONOCHROME1 inverted) block-averaged to ~`max_side`; its size"
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
     ds, a = _dicom_pixels(fn)
     if a.ndim == 3: return gray_array(a), a.shape[:2]   # colour DICOM (screenshots, secondary captures)
@@ -58,10 +58,11 @@ def spacing_of(fn):
 # %% ../nbs/00b_dicom.ipynb #8f76f997
 SEG_SUFFIX = '_seg.dcm'
 LUNG_SEGMENTS = ((1, 'Right lung', '3341006'), (2, 'Left lung', '44029006'))   # label, name, SNOMED CT code
-_TYPE2 = ('PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber', 'ReferringPhysicianName')
+_TYPE2 = ('PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID',
+          'AccessionNumber', 'ReferringPhysicianName')
 
 def seg_source(fn):
-    "Header of DICOM file `fn` (no pixel data) with the type-2 attributes a DICOM SEG copies filled in (empty) where missing"
+    "Header of DICOM file `fn` (no pixel data), the type-2 attributes a DICOM SEG copies filled in (empty) if missing"
     import pydicom
     ds = pydicom.dcmread(fn, stop_before_pixels=True)
     for k in _TYPE2:
@@ -73,26 +74,35 @@ def _segment_descriptions():
     import highdicom as hd
     from pydicom.sr.codedict import codes
     from lungseg import __version__
-    algo = hd.AlgorithmIdentificationSequence(name='lungseg', version=__version__, family=codes.cid7162.ArtificialIntelligence)
-    return [hd.seg.SegmentDescription(segment_number=i, segment_label=name, segmented_property_category=codes.SCT.AnatomicalStructure,
+    algo = hd.AlgorithmIdentificationSequence(name='lungseg', version=__version__,
+                                              family=codes.cid7162.ArtificialIntelligence)
+    return [hd.seg.SegmentDescription(segment_number=i, segment_label=name,
+                                      segmented_property_category=codes.SCT.AnatomicalStructure,
                                       segmented_property_type=hd.sr.CodedConcept(code, 'SCT', name),
-                                      algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC, algorithm_identification=algo)
+                                      algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+                                      algorithm_identification=algo)
             for i, name, code in LUNG_SEGMENTS]
 
 # %% ../nbs/00b_dicom.ipynb #54ae8555
-def dicom_seg(src, labels:np.ndarray, series_uid:str=None, sop_uid:str=None, description:str='lungseg lung segmentation'):
-    "DICOM Segmentation (a highdicom dataset) of `labels` (1 = right lung, 2 = left lung; the source's size) of DICOM file `src`: a new series, new UIDs unless given"
+def dicom_seg(src, labels:np.ndarray, series_uid:str=None, sop_uid:str=None,
+              description:str='lungseg lung segmentation'):
+    "DICOM SEG (highdicom) of `labels` (1 = right, 2 = left lung) of DICOM `src`: a new series, new UIDs unless given"
     import highdicom as hd
     from lungseg import __version__
     ds = seg_source(src)
-    if int(ds.get('NumberOfFrames', 1) or 1) > 1: raise ValueError(f"{src}: multi-frame DICOM: no DICOM SEG written (lungseg segments the first frame only)")
-    return hd.seg.Segmentation(source_images=[ds], pixel_array=labels, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-                               segment_descriptions=_segment_descriptions(), series_instance_uid=series_uid or hd.UID(), series_number=9001,
-                               sop_instance_uid=sop_uid or hd.UID(), instance_number=1, manufacturer='lungseg', manufacturer_model_name='lungseg',
-                               software_versions=__version__, device_serial_number='none', series_description=description)
+    if int(ds.get('NumberOfFrames', 1) or 1) > 1:
+        raise ValueError(f"{src}: multi-frame DICOM: no DICOM SEG written (lungseg segments the first frame only)")
+    return hd.seg.Segmentation(source_images=[ds], pixel_array=labels,
+                               segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+                               segment_descriptions=_segment_descriptions(),
+                               series_instance_uid=series_uid or hd.UID(), series_number=9001,
+                               sop_instance_uid=sop_uid or hd.UID(), instance_number=1,
+                               manufacturer='lungseg', manufacturer_model_name='lungseg',
+                               software_versions=__version__, device_serial_number='none',
+                               series_description=description)
 
 # %% ../nbs/00b_dicom.ipynb #8978168b
 def write_dicom_seg(src, labels:np.ndarray, fn):
-    "Write `labels` (1 = right lung, 2 = left lung; the source's size) as a DICOM Segmentation of DICOM file `src` to `fn`, atomically"
+    "Write `labels` (1 = right, 2 = left lung; the source's size) as a DICOM SEG of DICOM `src` to `fn`, atomically"
     seg = dicom_seg(src, labels)
     atomic_write(fn, lambda t: seg.save_as(t))

@@ -22,7 +22,7 @@ __all__ = ['squish', 'load_small', 'black_border', 'image_stats', 'mask_stats', 
 def squish(a:np.ndarray, # 2-D uint8 image or bool mask
            size:int=256, # side of the (square) result
           ) -> np.ndarray:
-    "Squish `a` to `size`×`size` (the aspect ratio is not kept, as the network sees it): bilinear for images, bilinear then threshold at 128 for bool masks"
+    "Squish `a` to `size`×`size` as the network sees it: bilinear for images, bilinear then cut at 128 for bool masks"
     if a.dtype == bool:
         return resize_mask(a, (size, size), Image.BILINEAR)
     return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
@@ -49,13 +49,14 @@ def black_border(a:np.ndarray, # 2-D uint8 image
     rows, cols = d.mean(1) >= frac, d.mean(0) >= frac
     band = np.zeros(a.shape, bool)
     t, b, l, r = _edge_run(rows), _edge_run(rows[::-1]), _edge_run(cols), _edge_run(cols[::-1])
-    band[:t] = band[a.shape[0]-b:] = True; band[:, :l] = band[:, a.shape[1]-r:] = True
+    band[:t] = band[a.shape[0]-b:] = True
+    band[:, :l] = band[:, a.shape[1]-r:] = True
     return float(band.mean())
 
 def image_stats(a:np.ndarray, # 2-D uint8 image
                 m:np.ndarray=None, # its bool lung mask, if any
                ) -> dict:
-    "Intensity statistics of image `a`: mean, std, percentiles, black/saturated shares, black border, dark corners, lung mean"
+    "Intensity statistics of image `a`: mean, std, percentiles, black/saturated shares, border, corners, lung mean"
     p1, p50, p99 = np.percentile(a, [1, 50, 99])
     k = max(1, min(a.shape)//8)
     corners = np.concatenate([c.ravel() for c in (a[:k,:k], a[:k,-k:], a[-k:,:k], a[-k:,-k:])])
@@ -67,14 +68,16 @@ def image_stats(a:np.ndarray, # 2-D uint8 image
 # %% ../nbs/10_eda.ipynb #184b3a0a
 def mask_stats(m:np.ndarray, # 2-D bool lung mask
               ) -> dict:
-    "Area fraction, patient left/right lung areas and ratio, components, holes, bounding box (relative) and tilt (degrees) of `m`"
+    "Area fraction, left/right lung areas and ratio, components, holes, relative bounding box and tilt (°) of `m`"
     h, w = m.shape
     if not m.any(): return dict(area=0., n_comp=0, n_holes=0)
     n_comp = label(m, return_num=True)[1]
     n_holes = label(ndimage.binary_fill_holes(m) & ~m, return_num=True)[1]
-    lab = lr_labels(m); r, l = lab == 1, lab == 2   # the left/right rule of `lungseg predict`
+    lab = lr_labels(m)
+    r, l = lab == 1, lab == 2   # the left/right rule of `lungseg predict`
     rows, cols = np.nonzero(m)
-    res = dict(area=m.mean(), right_area=r.mean(), left_area=l.mean(), lr_ratio=l.sum()/max(r.sum(), 1), n_comp=n_comp, n_holes=n_holes,
+    res = dict(area=m.mean(), right_area=r.mean(), left_area=l.mean(), lr_ratio=l.sum()/max(r.sum(), 1), n_comp=n_comp,
+               n_holes=n_holes,
                top=rows.min()/h, bottom=(rows.max()+1)/h, left=cols.min()/w, right=(cols.max()+1)/w, tilt=np.nan)
     if r.any() and l.any():
         (ry, rx), (ly, lx) = ndimage.center_of_mass(r), ndimage.center_of_mass(l)
@@ -141,20 +144,24 @@ def make_split(df:pd.DataFrame, valid_pct:float=0.15, test_pct:float=0.15, seed:
     d = df[df.mask_path != ''].sort_values('stem')
     strat = d.source + '_' + d.tb.astype(str)
     rest, test = train_test_split(d.stem, test_size=test_pct, stratify=strat, random_state=seed)
-    train, valid = train_test_split(rest, test_size=valid_pct/(1-test_pct), stratify=strat[rest.index], random_state=seed)
+    train, valid = train_test_split(rest, test_size=valid_pct/(1-test_pct), stratify=strat[rest.index],
+                                    random_state=seed)
     s = pd.concat([pd.DataFrame(dict(stem=x, split=n)) for x, n in ((train,'train'), (valid,'valid'), (test,'test'))])
     return s.sort_values('stem').reset_index(drop=True)
 
 # %% ../nbs/10_eda.ipynb #a0059304
 def write_sample(df:pd.DataFrame, dest, n_train:int=2, size:int=256, n_unmasked:int=2, seed:int=0) -> pd.DataFrame:
     "Write a small stratified sample of manifest `df` (with `split`) to `dest` at `size` px"
-    dest = Path(dest); (dest/'images').mkdir(parents=True, exist_ok=True); (dest/'masks').mkdir(exist_ok=True)
+    dest = Path(dest)
+    (dest/'images').mkdir(parents=True, exist_ok=True)
+    (dest/'masks').mkdir(exist_ok=True)
     d = df[df.mask_path != '']
     pick = pd.concat([g.sample(n, random_state=seed) for (_, _, s), g in d.groupby(['source','tb','split'])
                       for n in [min(len(g), n_train if s == 'train' else 1)]])
     pick = pd.concat([pick, df[(df.mask_path == '') & (df.source == 'Shenzhen')].sample(n_unmasked, random_state=seed)])
     for r in pick.itertuples():
-        Image.fromarray(read_gray(r.image_path)).resize((size, size), Image.BILINEAR).save(dest/'images'/f'{r.stem}.png', optimize=True)
+        Image.fromarray(read_gray(r.image_path)).resize((size, size), Image.BILINEAR).save(
+            dest/'images'/f'{r.stem}.png', optimize=True)
         if r.mask_path:
             m = resize_mask(read_mask(r.mask_path), (size, size), Image.BILINEAR)
             Image.fromarray(m.astype(np.uint8)*255).save(dest/'masks'/f'{r.stem}_mask.png', optimize=True)

@@ -8,24 +8,28 @@ Docs: https://lungseg.github.io/lungseg/engine.html.md"""
 from __future__ import annotations
 import os, csv, json, sqlite3, hashlib
 from collections import namedtuple
+from dataclasses import dataclass, field
+from fastcore.basics import patch
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
 from .data import READ_EXTS, is_dicom, atomic_write, clean_temps
-from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed
+from fastcore.meta import delegates
+from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed, pipeline_opts
 from .framing import field_text
 
 # %% auto #0
-__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'find_inputs', 'plan_outputs', 'error_row',
-           'failed_row', 'rejected_row', 'write_csv', 'run_key', 'RunBusy', 'Journal', 'import_csv', 'mark_done',
-           'final_rows', 'image_rows', 'local_rows', 'dask_rows', 'journal_name', 'stop_after', 'run_job']
+__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'error_row', 'failed_row', 'rejected_row',
+           'write_csv', 'run_key', 'RunBusy', 'Journal', 'image_rows', 'local_rows', 'dask_rows', 'journal_name',
+           'stop_after', 'RunSpec', 'run_spec', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #0630e7af
 def unique_stem(stem:str, taken) -> str:
-    "`stem`, or `stem__2`, `stem__3`... if taken (case-insensitively); adds the one returned to `taken` (a set, or anything with `in` and `add`)"
+    "`stem`, or `stem__2`, `stem__3`... if taken (case-insensitively); adds it to `taken` (with `in` and `add`)"
     k = 1
     while (stem if k == 1 else f"{stem}__{k}").lower() in taken: k += 1
-    s = stem if k == 1 else f"{stem}__{k}"; taken.add(s.lower())
+    s = stem if k == 1 else f"{stem}__{k}"
+    taken.add(s.lower())
     return s
 
 # %% ../nbs/02a_engine.ipynb #0cc48f12
@@ -39,7 +43,7 @@ def _readable(f:Path) -> bool: return f.suffix.lower() in READ_EXTS or (f.suffix
 
 # %% ../nbs/02a_engine.ipynb #183ea554
 def _walk(d:Path, skip):
-    "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and folder `skip` left out"
+    "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and `skip` left out"
     for name in sorted(os.listdir(d)):
         f = d/name
         if name.startswith('.'): continue
@@ -49,36 +53,17 @@ def _walk(d:Path, skip):
 
 # %% ../nbs/02a_engine.ipynb #a7dda0ab
 def iter_inputs(inputs, skip=None):
-    "Yield (file, None) for each file named by `inputs` (files, or folders searched recursively) and (path, message) for each problem"
+    "Yield (file, None) per file named by `inputs` (files, folders searched recursively), (path, message) per problem"
     skip = Path(skip).resolve() if skip else None
     for i in map(Path, inputs):
         if i.is_file(): yield i, None
         elif i.is_dir(): yield from ((f, None) for f in _walk(i, None if skip == i.resolve() else skip))
         else: yield i, 'no such file or folder'
 
-# %% ../nbs/02a_engine.ipynb #cbcb1bb8
-def find_inputs(inputs, skip=None) -> tuple:
-    "Files named by `inputs` (files, or folders searched recursively), each once, and problems as (path, message)"
-    files, probs, seen = [], [], set()
-    for f, p in iter_inputs(inputs, skip):
-        if p: probs.append((f, p))
-        elif f.resolve() not in seen: seen.add(f.resolve()); files.append(f)
-    return files, probs
-
 # %% ../nbs/02a_engine.ipynb #b9e8b583
 def _real(p) -> str:
     "The real path of output `p` (which need not exist), as `os.path.realpath` gives it"
     return os.path.realpath(p)
-
-# %% ../nbs/02a_engine.ipynb #6a63fa3d
-def plan_outputs(files:list, outd:Path, outputs, csv_name:str=None) -> dict:
-    "{input: outputs(outd, input, stem)} for `files` in folder `outd`; ValueError if an output (or `csv_name`) would overwrite an input"
-    outs = {f: outputs(outd, f, s) for f, s in zip(files, output_stems(files))}
-    ins = {_real(f) for f in files}
-    clash = [str(p) for o in outs.values() for p in o.values() if p and _real(p) in ins]
-    if csv_name and _real(outd/csv_name) in ins: clash.append(str(outd/csv_name))
-    if clash: raise ValueError(f"refusing to overwrite input files: {', '.join(clash)}; choose another --out")
-    return outs
 
 # %% ../nbs/02a_engine.ipynb #b42be502
 def error_row(f, e) -> dict:
@@ -95,27 +80,29 @@ def failed_row(f, fail:Failed) -> dict:
 
 # %% ../nbs/02a_engine.ipynb #e9a1c002
 def rejected_row(f, res) -> dict:
-    "The CSV row of input `f` whose pipeline `Result` `res` the input check turned away: status `rejected`, the reason, no outputs"
+    "The CSV row of input `f` whose `Result` `res` the input check turned away: status `rejected`, why, no outputs"
     h, w = res.mask.shape
-    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation, inverted=res.inverted,
-                field=field_text(res.field))
+    return dict(input=str(f), status='rejected', error=res.rejected, height=h, width=w, rotation=res.rotation,
+                inverted=res.inverted, field=field_text(res.field))
 
 # %% ../nbs/02a_engine.ipynb #14cb8aee
 def _cell(v): return '' if v is None else f"{v:.6f}" if isinstance(v, float) else v
 
 # %% ../nbs/02a_engine.ipynb #ec3c2960
 def write_csv(fn, rows, cols:list):
-    "Write `rows` (dicts, any iterable: streamed) to CSV `fn` with columns `cols` (floats to 6 decimals, missing values empty), atomically"
+    "Write `rows` (dicts, streamed) to CSV `fn` with columns `cols` (floats to 6 decimals, missing: empty), atomically"
     def _w(t):
         with open(t, 'w', newline='') as fh:
-            w = csv.DictWriter(fh, cols, extrasaction='ignore'); w.writeheader()
+            w = csv.DictWriter(fh, cols, extrasaction='ignore')
+            w.writeheader()
             for r in rows: w.writerow({k: _cell(v) for k, v in r.items()})
     atomic_write(fn, _w)
 
 # %% ../nbs/02a_engine.ipynb #2d4d03bc
 def run_key(meta:dict, s:dict, **opts) -> str:
-    "Short hash of the model (ONNX SHA-256), the pipeline settings `s` and output options `opts`: outputs with the same key are interchangeable"
-    return hashlib.sha256(json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    "Short hash of the model (ONNX SHA-256), settings `s` and output options `opts`: one key, interchangeable outputs"
+    js = json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str)
+    return hashlib.sha256(js.encode()).hexdigest()[:16]
 
 # %% ../nbs/02a_engine.ipynb #d5f56c88
 class RunBusy(RuntimeError):
@@ -128,13 +115,17 @@ def _lock(fn:Path):
     try: import fcntl
     except ImportError: return fh   # no advisory locks on this platform
     try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError: fh.close(); raise RunBusy(f"another lungseg run is writing into {fn.parent} (its journal {fn.name} is locked); wait for it or choose another --out")
+    except OSError:
+        fh.close()
+        raise RunBusy(f"another lungseg run is writing into {fn.parent} (its journal {fn.name} is locked); "
+                      "wait for it or choose another --out")
     return fh
 
 # %% ../nbs/02a_engine.ipynb #5cb59e76
 _SCHEMA = """CREATE TABLE IF NOT EXISTS rows (input TEXT PRIMARY KEY, run_key TEXT, status TEXT, row TEXT);
 DROP TABLE IF EXISTS plan; DROP TABLE IF EXISTS stems;
-CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT, todo INTEGER DEFAULT 1);
+CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT,
+                   todo INTEGER DEFAULT 1);
 CREATE TABLE stems (s TEXT PRIMARY KEY);"""
 
 # %% ../nbs/02a_engine.ipynb #5aff539f
@@ -146,102 +137,159 @@ class _Taken:
 
 # %% ../nbs/02a_engine.ipynb #d2d8ec75
 class Journal:
-    "The state of a run in an SQLite file in its output folder: the planned inputs and each finished row, committed as it finishes; locked while the run lasts"
+    "A run's state in an SQLite file in its output folder: the plan and each finished row; locked while it runs"
     def __init__(self, fn):
-        self.fn = Path(fn); self.lock = _lock(self.fn)
+        self.fn = Path(fn)
+        self.lock = _lock(self.fn)
         self.db = sqlite3.connect(self.fn, isolation_level=None)
-        self.db.execute('PRAGMA journal_mode=WAL'); self.db.execute('PRAGMA synchronous=NORMAL')   # a commit is in the OS's hands: a killed process loses nothing
+        self.db.execute('PRAGMA journal_mode=WAL')
+        self.db.execute('PRAGMA synchronous=NORMAL')   # a commit is in the OS's hands: a killed process loses nothing
         self.db.executescript(_SCHEMA)
     def plan(self, inputs, skip=None) -> int:
         "Plan `inputs` (see `iter_inputs`), each file once, with its output stem; the number of files"
         taken, n = _Taken(self.db), 0
         self.db.execute('BEGIN')
         for f, p in iter_inputs(inputs, skip):
-            if p: self.db.execute('INSERT INTO plan (input, problem, todo) VALUES (?, ?, 0)', (str(f), p)); continue
+            if p:
+                self.db.execute('INSERT INTO plan (input, problem, todo) VALUES (?, ?, 0)', (str(f), p))
+                continue
             r = _real(f)
             if self.db.execute('SELECT 1 FROM plan WHERE real=?', (r,)).fetchone(): continue
-            self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, unique_stem(f.stem, taken))); n += 1
+            stem = unique_stem(f.stem, taken)
+            self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, stem))
+            n += 1
         self.db.execute('COMMIT')
         return n
     def planned(self, todo:bool=False, page:int=512):
         "Yield (i, input, stem) of the planned files in order (only those still to do with `todo`), a page at a time"
         last = 0
-        while rs := self.db.execute(f"SELECT i, input, stem FROM plan WHERE problem IS NULL {'AND todo=1' if todo else ''} AND i>? ORDER BY i LIMIT ?", (last, page)).fetchall():
-            yield from ((i, Path(f), s) for i, f, s in rs); last = rs[-1][0]
+        only = 'AND todo=1' if todo else ''
+        q = f"SELECT i, input, stem FROM plan WHERE problem IS NULL {only} AND i>? ORDER BY i LIMIT ?"
+        while rs := self.db.execute(q, (last, page)).fetchall():
+            yield from ((i, Path(f), s) for i, f, s in rs)
+            last = rs[-1][0]
     def files(self, todo:bool=False): return ((f, s) for _, f, s in self.planned(todo))
-    def is_input(self, p) -> bool: return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
+    def is_input(self, p) -> bool:
+        return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
     def add(self, row:dict, key:str=''):
         "Record finished `row` (the last row of an input wins)"
-        self.db.execute('INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)', (row['input'], key, row.get('status'), json.dumps(row, default=str)))
+        r = (row['input'], key, row.get('status'), json.dumps(row, default=str))
+        self.db.execute('INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)', r)
     def forget(self): self.db.execute('DELETE FROM rows')
-    def close(self): self.db.close(); self.lock.close()
+    def close(self):
+        self.db.close()
+        self.lock.close()
     def remove(self):
         "Close and delete the journal (the run is complete)"
         self.close()
         for f in (self.fn, Path(f'{self.fn}-wal'), Path(f'{self.fn}-shm')): f.unlink(missing_ok=True)
 
+# %% ../nbs/02a_engine.ipynb #2405f41d
+@patch
+def n_todo(self:Journal) -> int:
+    "How many planned files are still to do"
+    return self.db.execute('SELECT COUNT(*) FROM plan WHERE todo=1').fetchone()[0]
+
+# %% ../nbs/02a_engine.ipynb #a61f84f2
+@patch
+def is_empty(self:Journal) -> bool:
+    "Whether the plan holds nothing: no file and no problem"
+    return self.db.execute('SELECT 1 FROM plan LIMIT 1').fetchone() is None
+
+# %% ../nbs/02a_engine.ipynb #c4282cc4
+@patch
+def has_rows(self:Journal) -> bool:
+    "Whether the journal holds a finished row (of this run or an earlier one)"
+    return self.db.execute('SELECT 1 FROM rows LIMIT 1').fetchone() is not None
+
+# %% ../nbs/02a_engine.ipynb #066e242a
+@patch
+def clashes(self:Journal, outputs, outd:Path, csv_name:str) -> list:
+    "The outputs `outputs(outd, input, stem)` of the planned files, and CSV `outd/csv_name`, that are planned inputs"
+    clash = [str(p) for f, s in self.files() for p in outputs(outd, f, s).values() if p and self.is_input(p)]
+    return clash + ([str(outd/csv_name)] if self.is_input(outd/csv_name) else [])
+
 # %% ../nbs/02a_engine.ipynb #bd6dcb35
 def _keep(row, key:str, outs:dict) -> bool:
-    "Whether finished `row` of an earlier run made this run's outputs `outs` with run key `key`, and they exist (a rejected input has none)"
+    "Whether finished `row` of an earlier run made this run's outputs `outs` with key `key`, and they exist"
     if not row or row.get('status') not in ('ok', 'flagged', 'rejected') or row.get('run_key') != key: return False
     if row['status'] == 'rejected': return True
     k, first = next(iter(outs.items()))
     return row.get(k) == str(first) and all(Path(p).exists() for p in outs.values() if p)
 
 # %% ../nbs/02a_engine.ipynb #e4a2337d
-def import_csv(j:Journal, fn):
-    "Add the rows of a finished run's CSV `fn` to journal `j`, streamed, unless it holds a row of the same input"
+@patch
+def import_csv(self:Journal, fn):
+    "Add the rows of a finished run's CSV `fn`, streamed, unless the journal holds a row of the same input"
     if not Path(fn).exists(): return
     with open(fn, newline='') as fh:
-        j.db.execute('BEGIN')
-        for r in csv.DictReader(fh): j.db.execute('INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)', (r['input'], r.get('run_key'), r.get('status'), json.dumps(r)))
-        j.db.execute('COMMIT')
+        self.db.execute('BEGIN')
+        for r in csv.DictReader(fh):
+            row = (r['input'], r.get('run_key'), r.get('status'), json.dumps(r))
+            self.db.execute('INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)', row)
+        self.db.execute('COMMIT')
 
 # %% ../nbs/02a_engine.ipynb #95ddfe4e
-def mark_done(j:Journal, key:str, outputs, outd:Path) -> int:
-    "Mark the planned files that an earlier run finished with run key `key` into this run's outputs as done; their number"
+@patch
+def mark_done(self:Journal, key:str, outputs, outd:Path) -> int:
+    "Mark the planned files an earlier run finished with run key `key` into this run's outputs as done; their number"
     n, upd = 0, []
-    j.db.execute('BEGIN')
-    for i, f, s in j.planned():
-        r = j.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
-        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)): upd.append((i,)); n += 1
-        if len(upd) >= 512: j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); upd = []
-    j.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd); j.db.execute('COMMIT')
+    self.db.execute('BEGIN')
+    for i, f, s in self.planned():
+        r = self.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
+        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)):
+            upd.append((i,))
+            n += 1
+        if len(upd) >= 512:
+            self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
+            upd = []
+    self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
+    self.db.execute('COMMIT')
     return n
 
 # %% ../nbs/02a_engine.ipynb #b5c8a813
-def final_rows(j:Journal):
+_ROWS = """SELECT p.i, r.row FROM plan p JOIN rows r ON r.input = p.input
+           WHERE p.problem IS NULL AND p.i>? ORDER BY p.i LIMIT 512"""
+
+@patch
+def final_rows(self:Journal):
     "Yield the rows of the run in input order: the problems first, then one row per planned file (its last row)"
-    yield from (error_row(f, p) for f, p in j.db.execute('SELECT input, problem FROM plan WHERE problem IS NOT NULL ORDER BY i').fetchall())
+    probs = self.db.execute('SELECT input, problem FROM plan WHERE problem IS NOT NULL ORDER BY i').fetchall()
+    yield from (error_row(f, p) for f, p in probs)
     last = 0
-    while rs := j.db.execute('SELECT p.i, r.row FROM plan p JOIN rows r ON r.input = p.input WHERE p.problem IS NULL AND p.i>? ORDER BY p.i LIMIT 512', (last,)).fetchall():
-        yield from (json.loads(r) for _, r in rs); last = rs[-1][0]
+    while rs := self.db.execute(_ROWS, (last,)).fetchall():
+        yield from (json.loads(r) for _, r in rs)
+        last = rs[-1][0]
 
 # %% ../nbs/02a_engine.ipynb #4e0741ee
 def image_rows(files, net, s:dict, work, outs_of, bs:int=8, submit=None):
-    "Yield one row per input of `files`, in order: `work(f, working copy, Result, outs_of(f))`, or the error row of an input that failed"
+    "Yield one row per input of `files`, in order: `work(f, working copy, Result, outs_of(f))`, or its error row"
     then = lambda f, small, res: work(f, small, res, outs_of(f))
     for f, v in run_many(files, net, s, bs, then, submit, errors='yield'):
         yield failed_row(f, v) if isinstance(v, Failed) else v
 
 # %% ../nbs/02a_engine.ipynb #04bd904f
 def local_rows(j:Journal, outd:Path, outputs, work, net, s:dict, bs:int=8, workers:int=1):
-    "Yield the rows of the files that journal `j` has still to do, made in this process (`workers` threads read and write while the network runs)"
+    "Yield the rows of the files journal `j` has still to do, made here (`workers` threads read and write)"
     pending = {}
     def files():
-        for f, st in j.files(todo=True): pending[f] = outputs(outd, f, st); yield f
+        for f, st in j.files(todo=True):
+            pending[f] = outputs(outd, f, st)
+            yield f
     ex = ThreadPoolExecutor(workers) if workers > 1 else None
     try:
         for r in image_rows(files(), net, s, work, pending.get, bs, ex.submit if ex else None):
-            pending.pop(Path(r['input']), None); yield r
+            pending.pop(Path(r['input']), None)
+            yield r
     finally:
         if ex: ex.shutdown(wait=True)
 
 # %% ../nbs/02a_engine.ipynb #fe1e0e71
 def _dask_client(scheduler:str):
-    "A `dask.distributed` client: `local:N` starts a local cluster of N single-threaded worker processes; else the scheduler's address"
+    "A `dask.distributed` client: `local:N` starts N one-thread worker processes here; else a scheduler's address"
     from dask.distributed import Client, LocalCluster
-    if scheduler.startswith('local:'): return Client(LocalCluster(n_workers=int(scheduler[6:]), threads_per_worker=1, dashboard_address=None))
+    if scheduler.startswith('local:'):
+        return Client(LocalCluster(n_workers=int(scheduler[6:]), threads_per_worker=1, dashboard_address=None))
     return Client(scheduler)
 
 # %% ../nbs/02a_engine.ipynb #05fb4525
@@ -251,8 +299,9 @@ def _dask_chunk(items, model, overrides, work, bs):
     return list(image_rows(list(outs), net, settings_of(meta, **overrides), work, outs.get, bs))
 
 # %% ../nbs/02a_engine.ipynb #9d39257d
-def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, scheduler:str, bs:int=8, chunk:int=64, inflight:int=64):
-    "Yield the rows of the files that journal `j` has still to do, made on dask cluster `scheduler` in chunks (at most `inflight` chunks sent at once)"
+def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, scheduler:str, bs:int=8, chunk:int=64,
+              inflight:int=64):
+    "Yield the rows of the files journal `j` has still to do, made on dask cluster `scheduler` in chunks"
     from dask.distributed import as_completed
     client, model, items = _dask_client(scheduler), str(onnx_path(model).resolve()), []
     try:
@@ -260,12 +309,15 @@ def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, schedu
         def send(items): ac.add(client.submit(_dask_chunk, items, model, overrides, work, bs, pure=False))
         for f, st in j.files(todo=True):
             items.append((f, outputs(outd, f, st)))
-            if len(items) == chunk: send(items); items = []
+            if len(items) == chunk:
+                send(items)
+                items = []
             while ac.count() >= inflight: yield from next(ac).result()
         if items: send(items)
         for fut in ac: yield from fut.result()
     finally:
-        cluster = client.cluster; client.close()
+        cluster = client.cluster
+        client.close()
         if cluster is not None: cluster.close()
 
 # %% ../nbs/02a_engine.ipynb #7da71246
@@ -277,32 +329,32 @@ def journal_name(csv_name:str) -> str:
     return f".{Path(csv_name).stem}.partial.sqlite"
 
 # %% ../nbs/02a_engine.ipynb #f4c5706a
-def _fail(name, msg): print(f"lungseg {name}: {msg}"); return 2
+def _fail(name, msg):
+    print(f"lungseg {name}: {msg}")
+    return 2
 
 # %% ../nbs/02a_engine.ipynb #1eee28ec
 def _close(j:Journal, outd:Path, made:bool):
-    "Close journal `j` of a run that did not start: deleted unless it holds an earlier run's rows, and `outd` too if this run made it and it is empty"
-    has_rows = j.db.execute('SELECT 1 FROM rows LIMIT 1').fetchone()
-    j.close() if has_rows else j.remove()
+    "Close journal `j` of a run that did not start (deleted unless it holds rows), and `outd` if this run made it empty"
+    j.close() if j.has_rows() else j.remove()
     if made and not any(outd.iterdir()): outd.rmdir()
 
 # %% ../nbs/02a_engine.ipynb #cc09412a
 def _start(job:Job, j:Journal, inputs, outd:Path, model):
     "(net, meta) of a run that can start, or the message saying why it cannot"
-    n = j.plan(inputs, skip=outd)
-    if not n and not j.db.execute('SELECT 1 FROM plan LIMIT 1').fetchone(): return "no input files (give image files or folders)"
-    clash = [str(p) for f, s in j.files() for p in job.outputs(outd, f, s).values() if p and j.is_input(p)]
-    if j.is_input(outd/job.csv): clash.append(str(outd/job.csv))
-    if clash: return f"refusing to overwrite input files: {', '.join(clash)}; choose another --out"
+    j.plan(inputs, skip=outd)
+    if j.is_empty(): return "no input files (give image files or folders)"
+    if clash := j.clashes(job.outputs, outd, job.csv):
+        return f"refusing to overwrite input files: {', '.join(clash)}; choose another --out"
     try: return load_net(model)
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return f"cannot load the model: {e}"
 
 # %% ../nbs/02a_engine.ipynb #8622aadc
 def _finish(job:Job, j:Journal, outd:Path) -> tuple:
-    "Write the CSV of the run from its journal, streamed, then delete the journal; ({status: count}, [(status, input, error)] of the rows not in `job.good`)"
+    "Write the run's CSV from journal `j`, streamed, delete `j`; ({status: count}, [(status, input, error)] not good)"
     counts, bad = {}, []
     def counted():
-        for r in final_rows(j):
+        for r in j.final_rows():
             counts[r['status']] = counts.get(r['status'], 0) + 1
             if r['status'] not in job.good: bad.append((r['status'], r['input'], r['error']))
             yield r
@@ -317,34 +369,70 @@ def stop_after(n:int):
     "Exit at once with code 3, without cleanup (as a crash would), if `n` equals the environment's LUNGSEG_STOP_AFTER"
     if os.environ.get(STOP_AFTER) == str(n): os._exit(3)
 
+# %% ../nbs/02a_engine.ipynb #0b0626a4
+@dataclass
+class RunSpec:
+    "One run of a `Job`: inputs (files, folders), output folder, model and lung extent, setting overrides, how it runs"
+    inputs: list
+    out: str
+    model: str = None
+    extent: str = 'visible'
+    settings: dict = field(default_factory=dict)
+    resume: bool = False
+    workers: int = 1
+    dask: str = None
+    bs: int = 8
+    quiet: bool = False
+
+# %% ../nbs/02a_engine.ipynb #5f8cff27
+@delegates(pipeline_opts)
+def run_spec(
+    inputs:list, # image files and/or folders
+    out:str, # output folder
+    resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and settings
+    workers:int=2, # threads that read and write while the network runs (1: all in one thread)
+    dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
+    quiet:bool=False, # no progress bar and summary
+    **kwargs,
+) -> RunSpec:
+    "The `RunSpec` of a command's options: these and `pipeline_opts`"
+    return RunSpec(list(inputs), out, resume=resume, workers=workers, dask=dask, quiet=quiet, **pipeline_opts(**kwargs))
+
+# %% ../nbs/02a_engine.ipynb #720cdf24
+def _report(job:Job, counts:dict, kept:int, outd:Path, bad:list, bar:bool):
+    if bar: print()
+    job.report(counts, kept, outd)
+    for st, f, e in bad: print(f"  {st}: {f}: {e}")
+
 # %% ../nbs/02a_engine.ipynb #55c08b36
-def run_job(job:Job, inputs, out, model=None, extent:str='visible', overrides:dict=None, resume:bool=False, workers:int=1, dask:str=None, bs:int=8, quiet:bool=False) -> int:
-    "Run `job` over `inputs` into folder `out`; the exit code: 0 when every input worked, 1 when some did not, 2 when nothing could start"
-    outd, overrides = Path(out), overrides or {}
-    try: model = extent_model(extent, model)
+def run_job(job:Job, spec:RunSpec) -> int:
+    "Run `job` as `spec` says; exit code 0 when every input worked, 1 when some did not, 2 when nothing could start"
+    outd = Path(spec.out)
+    try: model = extent_model(spec.extent, spec.model)
     except (ValueError, FileNotFoundError) as e: return _fail(job.name, e)
-    made = not outd.exists(); outd.mkdir(parents=True, exist_ok=True)
+    made = not outd.exists()
+    outd.mkdir(parents=True, exist_ok=True)
     try: j = Journal(outd/journal_name(job.csv))
     except RunBusy as e: return _fail(job.name, e)
-    start = _start(job, j, inputs, outd, model)
-    if isinstance(start, str): _close(j, outd, made); return _fail(job.name, start)
+    start = _start(job, j, spec.inputs, outd, model)
+    if isinstance(start, str):
+        _close(j, outd, made)
+        return _fail(job.name, start)
     net, meta = start
-    s = settings_of(meta, **overrides); key = run_key(meta, s, **job.opts)
+    s = settings_of(meta, **spec.settings)
+    key = run_key(meta, s, **job.opts)
     clean_temps(outd)
-    if resume: import_csv(j, outd/job.csv)
+    if spec.resume: j.import_csv(outd/job.csv)
     else: j.forget()
-    kept = mark_done(j, key, job.outputs, outd) if resume else 0
-    n_todo = j.db.execute('SELECT COUNT(*) FROM plan WHERE todo=1').fetchone()[0]
-    bar = not quiet and n_todo + kept > bs
-    rows = (dask_rows(j, outd, job.outputs, job.work, model, overrides, dask, bs) if dask else
-            local_rows(j, outd, job.outputs, job.work, net, s, bs, workers))
+    kept = j.mark_done(key, job.outputs, outd) if spec.resume else 0
+    n_todo = j.n_todo()
+    bar = not spec.quiet and n_todo + kept > spec.bs
+    rows = (dask_rows(j, outd, job.outputs, job.work, model, spec.settings, spec.dask, spec.bs) if spec.dask else
+            local_rows(j, outd, job.outputs, job.work, net, s, spec.bs, spec.workers))
     extra = dict(model_sha256=meta.get('onnx_sha256', ''), run_key=key)
     for i, r in enumerate(progress_bar(rows, total=n_todo) if bar else rows, 1):
         j.add({**r, **extra}, key)
         stop_after(i)
     counts, bad = _finish(job, j, outd)
-    if not quiet:
-        if bar: print()
-        job.report(counts, kept, outd)
-        for st, f, e in bad: print(f"  {st}: {f}: {e}")
+    if not spec.quiet: _report(job, counts, kept, outd, bad, bar)
     return 1 if bad else 0

@@ -13,7 +13,8 @@ from scipy import ndimage, stats
 from fastprogress.fastprogress import progress_bar
 from .data import manifest, read_mask, load_split
 from .masks import outline
-from .pipeline import run_many, settings_of, load_net, onnx_path, extent_model
+from fastcore.meta import delegates
+from .pipeline import run_many, settings_of, load_net, onnx_path, extent_model, pipeline_opts
 
 # %% auto #0
 __all__ = ['GROUPS', 'dice_score', 'iou_score', 'surface_distances', 'boundary_metrics', 'hd95', 'assd', 'score_mask',
@@ -34,7 +35,7 @@ def iou_score(pred:np.ndarray, gt:np.ndarray) -> float:
 
 # %% ../nbs/02_evaluate.ipynb #6656fb33
 def surface_distances(pred:np.ndarray, gt:np.ndarray) -> tuple:
-    "Distances (px) from each boundary pixel of `pred` to `gt`'s boundary, and back (scipy's Euclidean distance transform)"
+    "Distances (px) from each boundary pixel of `pred` to `gt`'s boundary, and back (scipy's Euclidean distance map)"
     bp, bg = outline(pred.astype(bool)), outline(gt.astype(bool))
     if not bp.any() or not bg.any(): return np.array([np.inf]), np.array([np.inf])
     return ndimage.distance_transform_edt(~bg)[bp], ndimage.distance_transform_edt(~bp)[bg]
@@ -59,7 +60,8 @@ def assd(pred, gt) -> float:
 # %% ../nbs/02_evaluate.ipynb #670ef817
 def score_mask(pred:np.ndarray, gt:np.ndarray) -> dict:
     "Dice, IoU, HD95, ASSD and the lung fractions of boolean mask `pred` against ground truth `gt`"
-    return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt), gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
+    return dict(dice=dice_score(pred, gt), iou=iou_score(pred, gt), **boundary_metrics(pred, gt),
+                gt_frac=float(gt.mean()), pred_frac=float(pred.mean()))
 
 # %% ../nbs/02_evaluate.ipynb #51665dc7
 def split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
@@ -70,34 +72,42 @@ def split_rows(df:pd.DataFrame, split:str) -> pd.DataFrame:
 
 # %% ../nbs/02_evaluate.ipynb #fd6c47cb
 def evaluate_model(net, meta:dict, df:pd.DataFrame, split:str='test', bs:int=8, **overrides) -> pd.DataFrame:
-    "Per-image metrics (and QC score) of the pipeline's masks with network `net` (settings from `meta`, then `overrides`) on `split` of manifest `df`"
+    "Per-image metrics and QC score of the pipeline's masks by `net` (settings: `meta`, `overrides`) on `split` of `df`"
     d, rows = split_rows(df, split), []
     done = run_many(d.image_path, net, settings_of(meta, **overrides), bs)
-    for r, (_, res) in progress_bar(zip(d.itertuples(), done), total=len(d), display=sys.stdout.isatty() or 'ipykernel' in sys.modules):
+    shown = sys.stdout.isatty() or 'ipykernel' in sys.modules
+    for r, (_, res) in progress_bar(zip(d.itertuples(), done), total=len(d), display=shown):
         gt = read_mask(r.mask_path)
-        if gt.shape != res.mask.shape: raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
-        rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), height=gt.shape[0], width=gt.shape[1],
-                         **score_mask(res.mask, gt), qc_score=res.qc_score, rejected=bool(res.rejected)))
+        if gt.shape != res.mask.shape:
+            raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {res.mask.shape[::-1]}")
+        rows.append(dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''),
+                         height=gt.shape[0], width=gt.shape[1], **score_mask(res.mask, gt), qc_score=res.qc_score,
+                         rejected=bool(res.rejected)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/02_evaluate.ipynb #8259aaee
 def bootstrap_ci(x, n:int=2000, seed:int=0, alpha:float=0.05) -> tuple:
-    "Mean of `x` (non-finite values left out) and its percentile-bootstrap (1-`alpha`) interval from `scipy.stats.bootstrap`"
-    x = np.asarray(x, float); x = x[np.isfinite(x)]
+    "Mean of `x` (non-finite values left out) and its percentile-bootstrap (1-`alpha`) interval by `scipy.stats`"
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
     if not len(x): return (np.nan, np.nan, np.nan)
     if (x == x[0]).all(): return (float(x[0]),)*3   # no spread: scipy warns and the interval has no width
-    ci = stats.bootstrap((x,), np.mean, n_resamples=n, confidence_level=1 - alpha, method='percentile', random_state=np.random.default_rng(seed)).confidence_interval
+    rng = np.random.default_rng(seed)
+    ci = stats.bootstrap((x,), np.mean, n_resamples=n, confidence_level=1 - alpha, method='percentile',
+                         random_state=rng)
+    ci = ci.confidence_interval
     return float(x.mean()), float(ci.low), float(ci.high)
 
 # %% ../nbs/02_evaluate.ipynb #b5ff6321
 def _conv(d, c): return d[d.convention == c] if 'convention' in d else d.iloc[:0]
 
-GROUPS = {'overall': lambda d: d, 'Shenzhen': lambda d: d[d.source == 'Shenzhen'], 'Montgomery': lambda d: d[d.source == 'Montgomery'],
+GROUPS = {'overall': lambda d: d,
+          'Shenzhen': lambda d: d[d.source == 'Shenzhen'], 'Montgomery': lambda d: d[d.source == 'Montgomery'],
           'TB': lambda d: d[d.tb == 1], 'normal': lambda d: d[d.tb == 0],
           'visible': lambda d: _conv(d, 'visible'), 'anatomical': lambda d: _conv(d, 'anatomical')}
 
 def summarize_metrics(per:pd.DataFrame, metrics=('dice','iou','hd95','assd'), n:int=2000, seed:int=0) -> pd.DataFrame:
-    "One row per group (overall, Shenzhen, Montgomery, TB, normal, and each annotation convention): n, and mean with 95 % bootstrap interval of each metric"
+    "One row per group of `GROUPS`: n, and each metric's mean with its 95 % bootstrap interval"
     rows = []
     for g, f in GROUPS.items():
         d = f(per)
@@ -114,45 +124,50 @@ def format_summary(s:pd.DataFrame) -> str:
     "The summary table as text"
     lines = [f"{'group':<11} {'n':>4}  {'Dice [95% CI]':<24} {'IoU [95% CI]':<24} {'HD95 px [95% CI]':<22}"]
     for g, r in s.iterrows():
-        lines.append(f"{g:<11} {int(r.n):>4}  {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}]  {r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}]  "
-                     f"{r.hd95:6.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}]")
+        lines.append(f"{g:<11} {int(r.n):>4}  {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}]  "
+                     f"{r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}]  {r.hd95:6.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}]")
     return '\n'.join(lines)
 
 # %% ../nbs/02_evaluate.ipynb #f0403552
 def default_split(df:pd.DataFrame) -> tuple:
-    "The split `lungseg evaluate` scores on manifest `df`, and why: 'test' if its pairs are in the stored split (the training data), else 'all'"
+    "The split `lungseg evaluate` scores on manifest `df`, and why: 'test' if pairs are in the stored split, else 'all'"
     known = set(load_split().stem)
     n = int(df[df.mask_path != ''].stem.isin(known).sum())
-    return ('test', f'{n} of its pairs are in the stored split: its test share') if n else ('all', 'no pair is in the stored split: every pair')
+    if n: return 'test', f'{n} of its pairs are in the stored split: its test share'
+    return 'all', 'no pair is in the stored split: every pair'
 
 # %% ../nbs/02_evaluate.ipynb #d21642f8
+@delegates(pipeline_opts)
 def evaluate_cmd(
     data:str=None, # data folder (default: $LUNGSEG_DATA, else the shipped sample)
     split:str=None, # split to evaluate: train, valid, test or all (default: test on the training data, else every pair)
-    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it (default: the shipped model)
-    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
     json:bool=False, # print the summary as JSON
     per_image:str=None, # also write per-image metrics to this CSV
-    tta:bool=False, # average with a left/right flipped prediction
-    raw:bool=False, # skip the post-processing the model's JSON asks for
-    no_input_check:bool=False, # skip the input check (a rejected image scores Dice 0, as its empty mask would)
+    **kwargs,
 ) -> int:
-    "Per-image mean Dice, IoU, HD95 (px, at the mask's resolution) with 95 % bootstrap intervals of the masks `lungseg predict` makes"
+    "Per-image mean Dice, IoU, HD95 (px, at the mask's size) with 95 % bootstrap intervals of `lungseg predict`'s masks"
     import json as _json
-    over = dict(tta=True) if tta else {}
-    if raw: over['postprocess'] = None
-    if no_input_check: over['input_check'] = False
+    o = pipeline_opts(**kwargs)
+    over = o['settings']
     try:
-        model = extent_model(extent, model)
+        model = extent_model(o['extent'], o['model'])
         net, meta = load_net(model)
         df = manifest(data, check=False)[0]
         split, why = default_split(df) if split is None else (split, 'as asked')
-        per = evaluate_model(net, meta, df, split, **over)
-    except (FileNotFoundError, ValueError) as e: print(f"lungseg evaluate: {e}"); return 2
-    if per_image: Path(per_image).parent.mkdir(parents=True, exist_ok=True); per.to_csv(per_image, index=False)
-    s, name = summarize_metrics(per), onnx_path(model)
-    if json: print(_json.dumps({'model': str(name), 'split': split, 'settings': settings_of(meta, **over), 'groups': s.reset_index().to_dict('records')}, indent=1))
-    else: print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings_of(meta, **over)}\n"
-                f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s)
-                + (f"\n{int(per.rejected.sum())} image(s) rejected by the input check, scored with an empty mask" if per.rejected.any() else ''))
+        per = evaluate_model(net, meta, df, split, o['bs'], **over)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"lungseg evaluate: {e}")
+        return 2
+    if per_image:
+        Path(per_image).parent.mkdir(parents=True, exist_ok=True)
+        per.to_csv(per_image, index=False)
+    s, name, settings = summarize_metrics(per), onnx_path(model), settings_of(meta, **over)
+    if json:
+        groups = s.reset_index().to_dict('records')
+        print(_json.dumps({'model': str(name), 'split': split, 'settings': settings, 'groups': groups}, indent=1))
+        return 0
+    n_rej = int(per.rejected.sum())
+    print(f"model {name} ({meta['arch']}, {meta['size']} px), settings {settings}\n"
+          f"scored {len(per)} image/mask pairs: split {split} ({why})\n" + format_summary(s)
+          + (f"\n{n_rej} image(s) rejected by the input check, scored with an empty mask" if n_rej else ''))
     return 0

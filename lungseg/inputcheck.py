@@ -14,8 +14,8 @@ from PIL import Image
 from .data import pkg_path, sha256
 
 # %% auto #0
-__all__ = ['CHECK_SIZE', 'CHECK_WEIGHTS', 'Check', 'NO_CHECK', 'check_weights', 'check_input', 'sigmoid', 'decide', 'Checker',
-           'load_checker', 'turn', 'upright', 'as_given']
+__all__ = ['CHECK_SIZE', 'CHECK_WEIGHTS', 'Check', 'NO_CHECK', 'check_weights', 'to_input', 'OnnxNet', 'load_onnx', 'sigmoid',
+           'decide', 'Checker', 'load_checker', 'turn', 'upright', 'as_given']
 
 # %% ../nbs/01a_input_check.ipynb #7224f510
 CHECK_SIZE = 64   # side of the checker's input: the working copy squished to CHECK_SIZE×CHECK_SIZE
@@ -25,10 +25,38 @@ def check_weights() -> Path:
     "The input checker's ONNX file shipped in the package (its JSON, with the decision, beside it)"
     return pkg_path()/'weights'/CHECK_WEIGHTS
 
-# %% ../nbs/01a_input_check.ipynb #2649e68b
-def check_input(imgs:list, size:int=CHECK_SIZE) -> np.ndarray:
-    "Batch (N, 1, `size`, `size`) float32 in 0..1 of 2-D uint8 arrays `imgs`, squished (bilinear) as the checker saw them in training"
-    return np.stack([np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR), np.float32)[None]/255 for a in imgs])
+# %% ../nbs/01a_input_check.ipynb #cf6063d4
+def to_input(imgs:list, size:int) -> np.ndarray:
+    "Batch (N, 1, `size`, `size`) float32 in 0..1 of 2-D uint8 arrays `imgs`, each squished to `size` px as in training"
+    squished = [Image.fromarray(a).resize((size, size), Image.BILINEAR) for a in imgs]
+    return np.stack([np.asarray(im, np.float32)[None]/255 for im in squished])
+
+# %% ../nbs/01a_input_check.ipynb #150b5c17
+class OnnxNet:
+    "A network run by onnxruntime from ONNX file `fn` on `threads` threads (0: onnxruntime's choice)"
+    def __init__(self, fn, threads:int=0):
+        import onnxruntime as ort
+        o = ort.SessionOptions()
+        o.intra_op_num_threads = o.inter_op_num_threads = threads
+        o.log_severity_level = 3
+        self.sess = ort.InferenceSession(str(fn), o, providers=['CPUExecutionProvider'])
+        self.name = self.sess.get_inputs()[0].name
+    def __call__(self, x:np.ndarray) -> np.ndarray:
+        return self.sess.run(None, {self.name: np.ascontiguousarray(x, np.float32)})[0]
+
+# %% ../nbs/01a_input_check.ipynb #2eb381ca
+@functools.lru_cache(maxsize=6)
+def _load_onnx(fn:str, threads:int, stamp:tuple) -> tuple:
+    meta = json.loads(Path(fn).with_suffix('.json').read_text())
+    if meta.get('onnx_sha256') and sha256(fn) != meta['onnx_sha256']:
+        raise ValueError(f"{fn}: SHA-256 differs from {Path(fn).with_suffix('.json').name}: corrupt or replaced model")
+    return OnnxNet(fn, threads), meta
+
+def load_onnx(fn, threads:int=0) -> tuple:
+    "(`OnnxNet`, metadata) of ONNX file `fn` and its JSON, checked against its SHA-256; cached until either changes"
+    fn, js = Path(fn), Path(fn).with_suffix('.json')
+    if not js.exists(): raise FileNotFoundError(f"{js}: model metadata not found (expected beside {fn.name})")
+    return _load_onnx(str(fn.resolve()), threads, tuple(os.stat(f).st_mtime_ns for f in (fn, js)))
 
 # %% ../nbs/01a_input_check.ipynb #bb103413
 Check = namedtuple('Check', 'rotation inverted chest rejected')
@@ -40,38 +68,33 @@ def sigmoid(z):
     return 1/(1 + np.exp(-np.clip(z, -50, 50)))
 
 def decide(logits:np.ndarray, decision:dict) -> list:
-    "A `Check` per row of checker `logits` (N, 6: 4 rotation classes, inverted, chest) under `decision` (from the checker's JSON)"
+    "A `Check` per row of checker `logits` (N, 6: 4 rotations, inverted, chest) under `decision` (the checker's JSON)"
     out = []
     for z in np.asarray(logits, np.float64):
-        chest = float(sigmoid(z[5])); rot = 90*int(np.argmax(z[:4])); inv = bool(sigmoid(z[4]) > decision['inverted'])
-        why = '' if chest >= decision['chest'] else (f"not a frontal chest X-ray (input check: chest score {chest:.3f} below {decision['chest']:.3f}); "
-                                                    "no mask written; --no-input-check segments it anyway")
+        chest = float(sigmoid(z[5]))
+        rot = 90*int(np.argmax(z[:4]))
+        inv = bool(sigmoid(z[4]) > decision['inverted'])
+        why = '' if chest >= decision['chest'] else (
+            f"not a frontal chest X-ray (input check: chest score {chest:.3f} below {decision['chest']:.3f}); "
+            "no mask written; --no-input-check segments it anyway")
         out.append(Check(rot, inv, round(chest, 4), why))
     return out
 
 # %% ../nbs/01a_input_check.ipynb #14eb5434
 class Checker:
-    "The input check run by onnxruntime (one thread: it is tiny): a list of 2-D uint8 working copies → one `Check` each"
+    "The input check, one onnxruntime thread (it is tiny): a list of 2-D uint8 working copies → one `Check` each"
     def __init__(self, fn=None):
-        import onnxruntime as ort
-        self.fn = Path(fn or check_weights()); self.meta = json.loads(self.fn.with_suffix('.json').read_text())
-        o = ort.SessionOptions(); o.intra_op_num_threads = 1; o.inter_op_num_threads = 1; o.log_severity_level = 3
-        self.sess = ort.InferenceSession(str(self.fn), o, providers=['CPUExecutionProvider'])
-    def logits(self, imgs:list) -> np.ndarray: return self.sess.run(None, {'image': check_input(imgs, self.meta['size'])})[0]
+        self.fn = Path(fn or check_weights())
+        self.net, self.meta = load_onnx(self.fn, threads=1)
+    def logits(self, imgs:list) -> np.ndarray: return self.net(to_input(imgs, self.meta['size']))
     def __call__(self, imgs:list) -> list: return decide(self.logits(imgs), self.meta['decision']) if len(imgs) else []
 
 # %% ../nbs/01a_input_check.ipynb #1799e60d
-@functools.lru_cache(maxsize=2)
-def _load_checker(fn:str, stamp:tuple) -> Checker:
-    c = Checker(fn)
-    if c.meta.get('onnx_sha256') and sha256(fn) != c.meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from its JSON: corrupt or replaced input checker")
-    return c
-
 def load_checker(fn=None) -> Checker:
-    "The input `Checker` of ONNX file `fn` (default: the shipped one), checked against the SHA-256 in its JSON; cached until either file changes"
+    "The input `Checker` of ONNX file `fn` (default: the shipped one), loaded by `load_onnx`"
     fn = Path(fn or check_weights())
     if not fn.exists(): raise FileNotFoundError(f"{fn}: input checker not found")
-    return _load_checker(str(fn.resolve()), tuple(os.stat(f).st_mtime_ns for f in (fn, fn.with_suffix('.json'))))
+    return Checker(fn)
 
 # %% ../nbs/01a_input_check.ipynb #d9be39d3
 def turn(a:np.ndarray, rotation:int) -> np.ndarray:
@@ -79,7 +102,7 @@ def turn(a:np.ndarray, rotation:int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(a, (rotation//90) % 4)) if rotation % 360 else a
 
 def upright(a:np.ndarray, c:Check) -> np.ndarray:
-    "Image `a` put the right way up as check `c` says: inverted back if it was, turned `c.rotation` degrees counter-clockwise"
+    "Image `a` put the right way up as check `c` says: inverted back if it was, turned `c.rotation`° counter-clockwise"
     return turn(255 - a if c.inverted else a, c.rotation)
 
 def as_given(m:np.ndarray, rotation:int) -> np.ndarray:

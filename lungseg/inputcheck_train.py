@@ -28,18 +28,23 @@ __all__ = ['WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'ORIENTS', 'VARIANTS', 'package_i
 
 # %% ../nbs/12b_input_check.ipynb #151d8fd7
 def _gray(a) -> np.ndarray:
-    "2-D uint8 of image array `a` (gray, RGB or RGBA; any number type), scaled to 0..255 by its own range unless already uint8"
+    "2-D uint8 of image array `a` (gray, RGB or RGBA; any number type), scaled to 0..255 by its range unless uint8"
     a = np.asarray(a)
-    if a.ndim == 3: a = a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) if a.shape[-1] >= 3 else a[..., 0]
+    if a.ndim == 3:
+        a = (a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) if a.shape[-1] >= 3
+             else a[..., 0])
     if a.dtype == np.uint8: return a
-    a = a.astype(np.float32); lo, hi = np.nanmin(a), np.nanmax(a)
-    return np.zeros(a.shape, np.uint8) if hi <= lo else ((np.nan_to_num(a, nan=lo) - lo)/(hi - lo)*255).round().astype(np.uint8)
+    a = a.astype(np.float32)
+    lo, hi = np.nanmin(a), np.nanmax(a)
+    return (np.zeros(a.shape, np.uint8) if hi <= lo
+            else ((np.nan_to_num(a, nan=lo) - lo)/(hi - lo)*255).round().astype(np.uint8))
 
 # %% ../nbs/12b_input_check.ipynb #b5efa4f8
 def _skimage_images() -> dict:
     import skimage.data as d
-    names = ['astronaut', 'brick', 'camera', 'cat', 'cell', 'checkerboard', 'clock', 'coffee', 'coins', 'colorwheel', 'grass', 'gravel', 'horse',
-             'hubble_deep_field', 'immunohistochemistry', 'logo', 'microaneurysms', 'moon', 'page', 'retina', 'rocket', 'shepp_logan_phantom', 'text']
+    names = ['astronaut', 'brick', 'camera', 'cat', 'cell', 'checkerboard', 'clock', 'coffee', 'coins', 'colorwheel',
+             'grass', 'gravel', 'horse', 'hubble_deep_field', 'immunohistochemistry', 'logo', 'microaneurysms', 'moon',
+             'page', 'retina', 'rocket', 'shepp_logan_phantom', 'text']
     out = {}
     for n in names:
         try: out[f'skimage.{n}'] = _gray(getattr(d, n)())
@@ -52,32 +57,38 @@ def _other_images() -> dict:
     from sklearn.datasets import load_sample_images
     md = Path(matplotlib.get_data_path())/'sample_data'
     out = {f'sklearn.{n}': _gray(a) for n, a in zip(('china', 'flower'), load_sample_images().images)}
-    for n in ('grace_hopper.jpg', 'Minduka_Present_Blue_Pack.png', 'logo2.png'): out[f'matplotlib.{n}'] = _gray(np.asarray(Image.open(md/n)))
-    out['matplotlib.s1045.ima'] = _gray(np.frombuffer(gzip.open(md/'s1045.ima.gz').read(), '>u2').reshape(256, 256))   # an MRI slice of a head
+    for n in ('grace_hopper.jpg', 'Minduka_Present_Blue_Pack.png', 'logo2.png'):
+        out[f'matplotlib.{n}'] = _gray(np.asarray(Image.open(md/n)))
+    # an MRI slice of a head
+    out['matplotlib.s1045.ima'] = _gray(np.frombuffer(gzip.open(md/'s1045.ima.gz').read(), '>u2').reshape(256, 256))
     out['matplotlib.jacksboro_fault_dem'] = _gray(np.load(md/'jacksboro_fault_dem.npz')['elevation'])
     out['matplotlib.topobathy'] = _gray(np.load(md/'topobathy.npz')['topo'])
     return out
 
 # %% ../nbs/12b_input_check.ipynb #a4b1ad14
 def package_images() -> dict:
-    "{name: 2-D uint8 image} of the pictures shipped inside installed packages (scikit-image, scikit-learn, matplotlib) that are present offline"
+    "{name: 2-D uint8 image} of the pictures inside installed packages (scikit-image, scikit-learn, matplotlib)"
     return {**_skimage_images(), **_other_images()}
 
 # %% ../nbs/12b_input_check.ipynb #a454bc76
 def neg_split(name:str) -> str:
-    "The split ('train', 'valid' or 'test') of negative source `name`: fixed by a hash of the name, so a source and all its variants sit in one split"
+    "The split ('train', 'valid', 'test') of negative source `name`, by a hash of it: its variants share one split"
     h = int(hashlib.md5(name.encode()).hexdigest(), 16) % 5
     return 'valid' if h == 0 else 'test' if h == 1 else 'train'
 
 # %% ../nbs/12b_input_check.ipynb #bec69b05
-WORDS = ('the lung field of a chest radiograph report patient findings normal page invoice table total amount date figure section '
+WORDS = ('the lung field of a chest radiograph report patient findings normal page invoice table total amount date '
+         'figure section '
          'results methods number value sample image data analysis tuberculosis consolidation opacity').split()
 
 def text_page(rng, side:int=256) -> np.ndarray:
     "A rendered page of random words (2-D uint8, dark text on a light page), like a scanned document"
-    h, w = side, int(side*rng.uniform(0.6, 1.4)); fg, bg = int(rng.integers(0, 80)), int(rng.integers(180, 256))
-    im = Image.new('L', (w, h), bg); dr = ImageDraw.Draw(im)
-    fs = int(rng.integers(8, 28)); font = ImageFont.load_default(fs)
+    h, w = side, int(side*rng.uniform(0.6, 1.4))
+    fg, bg = int(rng.integers(0, 80)), int(rng.integers(180, 256))
+    im = Image.new('L', (w, h), bg)
+    dr = ImageDraw.Draw(im)
+    fs = int(rng.integers(8, 28))
+    font = ImageFont.load_default(fs)
     for y in range(int(rng.integers(2, 20)), h - fs, int(fs*rng.uniform(1.2, 2.0))):
         dr.text((int(rng.integers(2, 20)), y), ' '.join(rng.choice(WORDS, 12)), fill=fg, font=font)
     return np.asarray(im)
@@ -87,20 +98,22 @@ def _smooth(rng, side, sigma):
     return ndimage.gaussian_filter(rng.standard_normal((side, side)), sigma)
 
 def synthetic(kind:str, rng, side:int=128) -> np.ndarray:
-    "A synthetic non-chest image (2-D uint8) of `kind`: noise, smooth noise, a blank frame, a gradient, a text page, shapes, stripes"
+    "A synthetic non-chest image (2-D uint8) of `kind`: noise, smooth noise, blank, gradient, text, shapes, stripes"
     if kind == 'text': return text_page(rng, side*2)
     if kind == 'blank': return np.full((side, side), rng.choice([0, 255, int(rng.integers(0, 256))]), np.uint8)
     y, x = np.mgrid[:side, :side]/side
     if kind == 'noise': a = rng.standard_normal((side, side))*rng.uniform(0.05, 1) + rng.uniform(-1, 1)
     elif kind == 'smooth': a = _smooth(rng, side, rng.uniform(1, side/6))
     elif kind == 'gradient':
-        t = rng.uniform(0, 2*np.pi); a = np.cos(t)*x + np.sin(t)*y if rng.random() < 0.5 else np.hypot(x - rng.random(), y - rng.random())
+        t = rng.uniform(0, 2*np.pi)
+        a = np.cos(t)*x + np.sin(t)*y if rng.random() < 0.5 else np.hypot(x - rng.random(), y - rng.random())
     elif kind == 'stripes': a = np.sin(2*np.pi*rng.uniform(1, 20)*(np.cos(t := rng.uniform(0, np.pi))*x + np.sin(t)*y))
     else:   # shapes: ellipses and boxes of random grey on a random background
         a = np.full((side, side), rng.random())
         for _ in range(int(rng.integers(1, 8))):
             cy, cx, ry, rx = rng.random(4)*[1, 1, 0.4, 0.4] + [0, 0, 0.03, 0.03]
-            sel = ((y - cy)/ry)**2 + ((x - cx)/rx)**2 < 1 if rng.random() < 0.5 else (abs(y - cy) < ry) & (abs(x - cx) < rx)
+            sel = (((y - cy)/ry)**2 + ((x - cx)/rx)**2 < 1 if rng.random() < 0.5
+                   else (abs(y - cy) < ry) & (abs(x - cx) < rx))
             a[sel] = rng.random()
     return _gray(a + rng.standard_normal(a.shape)*rng.uniform(0, 0.05))
 
@@ -108,14 +121,17 @@ SYNTHETIC = ('noise', 'smooth', 'blank', 'gradient', 'text', 'stripes', 'shapes'
 
 # %% ../nbs/12b_input_check.ipynb #c2726c7b
 def half_crop(cxr:np.ndarray, rng) -> np.ndarray:
-    "A crop of 30–55 % of the width of chest X-ray `cxr`, from its left or right side: one lung, not a whole frontal chest"
-    w = cxr.shape[1]; k = int(w*rng.uniform(0.3, 0.55))
+    "A crop of 30–55 % of the width of chest X-ray `cxr`, from its left or right: one lung, not a whole frontal chest"
+    w = cxr.shape[1]
+    k = int(w*rng.uniform(0.3, 0.55))
     return cxr[:, :k] if rng.random() < 0.5 else cxr[:, w - k:]
 
 # %% ../nbs/12b_input_check.ipynb #eb69c2b9
 def random_crop(a:np.ndarray, rng, min_area:float=0.2) -> np.ndarray:
     "A random crop of `a` covering `min_area`..1 of its area, aspect ratio 0.5..2"
-    h, w = a.shape; s = np.sqrt(rng.uniform(min_area, 1)); r = np.exp(rng.uniform(-0.7, 0.7))
+    h, w = a.shape
+    s = np.sqrt(rng.uniform(min_area, 1))
+    r = np.exp(rng.uniform(-0.7, 0.7))
     ch, cw = max(8, min(h, int(h*s*np.sqrt(r)))), max(8, min(w, int(w*s/np.sqrt(r))))
     y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
     return a[y:y + ch, x:x + cw]
@@ -127,7 +143,7 @@ def squish(a:np.ndarray, side:int) -> np.ndarray:
 
 # %% ../nbs/12b_input_check.ipynb #f1642ca2
 def negative(rng, images:dict, cxrs:np.ndarray=None) -> tuple:
-    "(kind, source, image) of one random non-chest image: a crop of one of `images` (half the time), a synthetic one, or a half-width crop of one of `cxrs`"
+    "(kind, source, image) of one random non-chest image: a crop of one of `images`, a synthetic one, or half a `cxrs`"
     u = rng.random()
     if cxrs is not None and u < 0.15: return 'cxr_half', 'cxr', half_crop(cxrs[rng.integers(len(cxrs))], rng)
     if u < 0.6:
@@ -140,48 +156,56 @@ def negative(rng, images:dict, cxrs:np.ndarray=None) -> tuple:
 CACHE_SIDE = 96   # side of the cached training arrays; the augmentation crops and resizes them to the checker's input
 
 def cxr_arrays(df:pd.DataFrame, cache=None) -> np.ndarray:
-    "(N, `CACHE_SIDE`, `CACHE_SIDE`) uint8: the images of manifest rows `df`, each read as the pipeline reads it and squished; cached in .npy file `cache`"
+    "(N, `CACHE_SIDE`, `CACHE_SIDE`) uint8: images of manifest rows `df`, read as the pipeline does, squished; cached"
     if cache and Path(cache).exists() and len(a := np.load(cache)) == len(df): return a
     a = np.stack([squish(load_image(f)[0], CACHE_SIDE) for f in df.image_path])
-    if cache: Path(cache).parent.mkdir(parents=True, exist_ok=True); np.save(cache, a)
+    if cache:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, a)
     return a
 
 # %% ../nbs/12b_input_check.ipynb #2595f299
 def _affine(x:torch.Tensor, g:torch.Generator, out:int) -> torch.Tensor:
-    "Batch `x` (N,1,H,W) under a random small affine map (rotation ±10°, zoom 0.9–1.15, aspect 0.85–1.18, shift ±6 %), sampled at `out` px, black outside"
-    n = len(x); r = lambda lo, hi: lo + (hi - lo)*torch.rand(n, generator=g)
+    "Batch `x` (N,1,H,W) under a small random affine map (±10°, zoom 0.9–1.15, aspect 0.85–1.18, shift ±6 %)"
+    n = len(x)
+    r = lambda lo, hi: lo + (hi - lo)*torch.rand(n, generator=g)
     t, z, asp = r(-10, 10)*np.pi/180, r(0.9, 1.15), r(-0.16, 0.16).exp()
     sx, sy = 1/(z*asp.sqrt()), asp.sqrt()/z
-    th = torch.stack([torch.stack([t.cos()*sx, -t.sin()*sx, r(-0.06, 0.06)], 1), torch.stack([t.sin()*sy, t.cos()*sy, r(-0.06, 0.06)], 1)], 1)
+    th = torch.stack([torch.stack([t.cos()*sx, -t.sin()*sx, r(-0.06, 0.06)], 1),
+                      torch.stack([t.sin()*sy, t.cos()*sy, r(-0.06, 0.06)], 1)], 1)
     return F.grid_sample(x, F.affine_grid(th, (n, 1, out, out), align_corners=False), align_corners=False)
 
 # %% ../nbs/12b_input_check.ipynb #25bccc05
 def _intensity(x:torch.Tensor, g:torch.Generator) -> torch.Tensor:
-    "Batch `x` in 0..1 under random gamma (0.5–2), contrast and brightness, black corner boxes (a third of images) and noise"
-    n = len(x); r = lambda lo, hi: (lo + (hi - lo)*torch.rand(n, 1, 1, 1, generator=g))
+    "Batch `x` in 0..1 under random gamma (0.5–2), contrast and brightness, black corners (a third of images), noise"
+    n = len(x)
+    r = lambda lo, hi: (lo + (hi - lo)*torch.rand(n, 1, 1, 1, generator=g))
     x = x.clamp(0, 1)**r(-0.7, 0.7).exp()
     x = ((x - 0.5)*r(0.7, 1.3) + 0.5 + r(-0.15, 0.15)).clamp(0, 1)
-    s = x.shape[-1]; yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing='ij')
-    c = r(0, 0.15)*s; box = ((yy < c) | (yy >= s - c)) & ((xx < c) | (xx >= s - c))
+    s = x.shape[-1]
+    yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing='ij')
+    c = r(0, 0.15)*s
+    box = ((yy < c) | (yy >= s - c)) & ((xx < c) | (xx >= s - c))
     x = torch.where(box & (torch.rand(n, 1, 1, 1, generator=g) < 0.33), torch.zeros_like(x), x)
     return (x + torch.randn(x.shape, generator=g)*r(0, 0.03)).clamp(0, 1)
 
 # %% ../nbs/12b_input_check.ipynb #d393f4b3
 def orient(x:torch.Tensor, k:torch.Tensor, inv:torch.Tensor, flip:torch.Tensor) -> torch.Tensor:
-    "Batch `x` with image i mirrored if `flip[i]`, turned `k[i]`×90° clockwise and inverted if `inv[i]`: an upright image becomes one the check must turn back by `k`×90° counter-clockwise"
+    "Batch `x` with image i mirrored if `flip[i]`, turned `k[i]`×90° clockwise, inverted if `inv[i]`"
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     x = torch.stack([torch.rot90(a, -int(kk), (-2, -1)) for a, kk in zip(x, k)])
     return torch.where(inv[:, None, None, None], 1 - x, x)
 
 # %% ../nbs/12b_input_check.ipynb #dd876e26
 def train_batch(cxrs:np.ndarray, images:dict, g:torch.Generator, rng, bs:int=64, size:int=CHECK_SIZE) -> tuple:
-    "A training batch: (x (bs,1,size,size) in 0..1, rotation class, inverted, chest) with half chest X-rays (`cxrs`) in any of the 8 orientations and half negatives"
+    "A training batch (x, rotation class, inverted, chest): half `cxrs` in any of 8 orientations, half negatives"
     npos = bs//2
     pos = torch.from_numpy(cxrs[rng.integers(len(cxrs), size=npos)]).float()[:, None]/255
     negs = [negative(rng, images, cxrs) for _ in range(bs - npos)]
     neg = torch.from_numpy(np.stack([squish(a, CACHE_SIDE) for _, _, a in negs])).float()[:, None]/255
     x = _intensity(_affine(torch.cat([pos, neg]), g, size), g)
-    k, inv, flip = torch.randint(0, 4, (bs,), generator=g), torch.rand(bs, generator=g) < 0.5, torch.rand(bs, generator=g) < 0.5
+    k, inv, flip = (torch.randint(0, 4, (bs,), generator=g), torch.rand(bs, generator=g) < 0.5,
+                    torch.rand(bs, generator=g) < 0.5)
     chest = torch.arange(bs) < npos
     return orient(x, k, inv, flip), k, inv.float(), chest.float()
 
@@ -189,36 +213,49 @@ def train_batch(cxrs:np.ndarray, images:dict, g:torch.Generator, rng, bs:int=64,
 class CheckNet(nn.Module):
     "A small CNN: (N,1,S,S) in 0..1, standardised per image → 6 logits (4 rotation classes, inverted, chest X-ray)"
     def __init__(self, chans=(8, 16, 32, 64), size:int=CHECK_SIZE):
-        super().__init__(); layers, i = [], 1
+        super().__init__()
+        layers, i = [], 1
         for o in chans:
             layers += [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(),
-                       nn.Conv2d(o, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]; i = o
+                       nn.Conv2d(o, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]
+            i = o
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(chans[-1]*(size//2**len(chans))**2, 6))
     def forward(self, x):
-        m = x.mean((1, 2, 3), keepdim=True); s = ((x - m)**2).mean((1, 2, 3), keepdim=True).sqrt()
+        m = x.mean((1, 2, 3), keepdim=True)
+        s = ((x - m)**2).mean((1, 2, 3), keepdim=True).sqrt()
         return self.head(self.body((x - m)/(s + 0.02)))
 
 # %% ../nbs/12b_input_check.ipynb #aeee20ea
 def check_loss(out:torch.Tensor, k, inv, chest) -> torch.Tensor:
-    "Cross-entropy of the rotation and BCE of the inversion on the chest X-rays of the batch, plus BCE of chest vs not on all"
+    "Cross-entropy of the rotation and BCE of the inversion on the chest X-rays, plus BCE of chest vs not on all"
     p = chest > 0
     l = F.binary_cross_entropy_with_logits(out[:, 5], chest)
     if p.any(): l = l + F.cross_entropy(out[p, :4], k[p]) + F.binary_cross_entropy_with_logits(out[p, 4], inv[p])
     return l
 
 # %% ../nbs/12b_input_check.ipynb #37c7cfb0
-def train_checker(cxrs:np.ndarray, images:dict, steps:int=2000, bs:int=64, lr:float=3e-3, seed:int=42, log_every:int=100) -> tuple:
-    "Train a `CheckNet` for `steps` batches (one-cycle AdamW) on chest X-rays `cxrs` and negative `images`; the model and its log (a DataFrame)"
-    torch.manual_seed(seed); g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-    model = CheckNet(); opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+def train_checker(cxrs:np.ndarray, images:dict, steps:int=2000, bs:int=64, lr:float=3e-3, seed:int=42,
+                  log_every:int=100) -> tuple:
+    "Train a `CheckNet` for `steps` batches (one-cycle AdamW) on chest X-rays `cxrs` and negative `images`; model, log"
+    torch.manual_seed(seed)
+    g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
+    model = CheckNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     log, t0, acc = [], time.time(), []
     for step in range(steps):
-        model.train(); x, k, inv, chest = train_batch(cxrs, images, g, rng, bs)
+        model.train()
+        x, k, inv, chest = train_batch(cxrs, images, g, rng, bs)
         loss = check_loss(model(x), k, inv, chest)
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step(); acc.append(loss.item())
-        if (step + 1) % log_every == 0: log.append(dict(step=step + 1, loss=float(np.mean(acc)), seconds=round(time.time() - t0, 1))); acc = []
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        acc.append(loss.item())
+        if (step + 1) % log_every == 0:
+            log.append(dict(step=step + 1, loss=float(np.mean(acc)), seconds=round(time.time() - t0, 1)))
+            acc = []
     return model.eval(), pd.DataFrame(log)
 
 # %% ../nbs/12b_input_check.ipynb #d81d55d7
@@ -227,15 +264,18 @@ def export_checker(model:nn.Module, fn, size:int=CHECK_SIZE):
     def _save(t):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            torch.onnx.export(model.eval(), torch.rand(2, 1, size, size), str(t), dynamo=False, opset_version=17, input_names=['image'],
-                              output_names=['logits'], dynamic_axes={'image': {0: 'n'}, 'logits': {0: 'n'}})
+            torch.onnx.export(model.eval(), torch.rand(2, 1, size, size), str(t), dynamo=False, opset_version=17,
+                              input_names=['image'], output_names=['logits'],
+                              dynamic_axes={'image': {0: 'n'}, 'logits': {0: 'n'}})
     atomic_write(fn, _save)
 
 # %% ../nbs/12b_input_check.ipynb #a506cd68
 def write_check_meta(fn, training:dict=None, **blocks) -> dict:
-    "Update the JSON beside checker ONNX `fn`: input size, outputs, SHA-256 and bytes of the graph, the `training` record and further `blocks` (`decision`, `evidence`)"
-    j = Path(fn).with_suffix('.json'); meta = json.loads(j.read_text()) if j.exists() else {}
-    meta |= dict(size=CHECK_SIZE, outputs=['rotation 0', 'rotation 90', 'rotation 180', 'rotation 270', 'inverted', 'chest'],
+    "Update the JSON beside checker `fn`: size, outputs, the graph's SHA-256 and bytes, `training`, further `blocks`"
+    j = Path(fn).with_suffix('.json')
+    meta = json.loads(j.read_text()) if j.exists() else {}
+    meta |= dict(size=CHECK_SIZE,
+                 outputs=['rotation 0', 'rotation 90', 'rotation 180', 'rotation 270', 'inverted', 'chest'],
                  onnx_sha256=sha256(fn), onnx_bytes=Path(fn).stat().st_size)
     if training: meta['training'] = training
     meta |= blocks
@@ -243,7 +283,8 @@ def write_check_meta(fn, training:dict=None, **blocks) -> dict:
     return meta
 
 # %% ../nbs/12b_input_check.ipynb #1d5806cb
-ORIENTS = [(k, inv) for inv in (False, True) for k in range(4)]   # the 8 ways a film can come: k quarter turns clockwise, inverted or not
+# the 8 ways a film can come: k quarter turns clockwise, inverted or not
+ORIENTS = [(k, inv) for inv in (False, True) for k in range(4)]
 
 def variant(a:np.ndarray, k:int, inv:bool) -> np.ndarray:
     "Upright image `a` turned `k` quarters clockwise, then inverted if `inv`: what the check must undo"
@@ -252,16 +293,18 @@ def variant(a:np.ndarray, k:int, inv:bool) -> np.ndarray:
 
 # %% ../nbs/12b_input_check.ipynb #b88da043
 def real_checks(checker, files, name:str='', orients=ORIENTS) -> pd.DataFrame:
-    "Checker logits on each of `files` (upright chest X-rays, read as the pipeline reads them) in each of `orients`: one row per image and orientation"
+    "Checker logits of each of `files` (upright chest X-rays, read as the pipeline does) in each of `orients`"
     rows = []
     for f in files:
-        a = load_image(f)[0]; z = checker.logits([variant(a, k, inv) for k, inv in orients])
-        rows += [dict(set=name, stem=Path(f).stem, k=k, inverted=inv, **{f'z{j}': float(v) for j, v in enumerate(zz)}) for (k, inv), zz in zip(orients, z)]
+        a = load_image(f)[0]
+        z = checker.logits([variant(a, k, inv) for k, inv in orients])
+        rows += [dict(set=name, stem=Path(f).stem, k=k, inverted=inv, **{f'z{j}': float(v) for j, v in enumerate(zz)})
+                 for (k, inv), zz in zip(orients, z)]
     return pd.DataFrame(rows)
 
 # %% ../nbs/12b_input_check.ipynb #11b51020
 def neg_items(split:str, images:dict, cxrs:list=None, per_source:int=12, per_kind:int=30, seed:int=0) -> list:
-    "Fixed non-chest test items of `split`: (kind, source, image) for `per_source` variants of each package image of that split, `per_kind` of each synthetic kind, and a half-width crop of each of `cxrs`"
+    "Fixed non-chest items of `split` (kind, source, image): package image variants, synthetic ones, half `cxrs`"
     rng, out = np.random.default_rng([seed, ['train', 'valid', 'test'].index(split)]), []
     for n, a in images.items():
         if neg_split(n) != split: continue
@@ -275,21 +318,26 @@ def neg_items(split:str, images:dict, cxrs:list=None, per_source:int=12, per_kin
 def neg_checks(checker, items:list, name:str='') -> pd.DataFrame:
     "Checker logits of non-chest `items` (from `neg_items`): one row each"
     z = np.concatenate([checker.logits([a for _, _, a in items[i:i + 64]]) for i in range(0, len(items), 64)])
-    return pd.DataFrame([dict(set=name, kind=k, source=s, **{f'z{j}': float(v) for j, v in enumerate(zz)}) for (k, s, _), zz in zip(items, z)])
+    return pd.DataFrame([dict(set=name, kind=k, source=s, **{f'z{j}': float(v) for j, v in enumerate(zz)})
+                         for (k, s, _), zz in zip(items, z)])
 
 # %% ../nbs/12b_input_check.ipynb #03bd3197
 def apply_decision(d:pd.DataFrame, decision:dict) -> pd.DataFrame:
     "Rows of `real_checks` or `neg_checks` with what `lungseg.inputcheck.decide` makes of their logits under `decision`"
     cs = decide(d[[f'z{j}' for j in range(6)]].to_numpy(), decision)
-    return d.assign(rot_pred=[c.rotation//90 for c in cs], inv_pred=[c.inverted for c in cs], chest=[c.chest for c in cs], rejected=[bool(c.rejected) for c in cs])
+    return d.assign(rot_pred=[c.rotation//90 for c in cs], inv_pred=[c.inverted for c in cs],
+                    chest=[c.chest for c in cs], rejected=[bool(c.rejected) for c in cs])
 
 # %% ../nbs/12b_input_check.ipynb #a97ac0da
 def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
-    "The chest threshold chosen on valid: midway (in logit) between the lowest-scored valid chest X-ray, any orientation, and the highest-scored valid non-chest image below it"
-    lo = real_valid.z5.min(); below = neg_valid.z5[neg_valid.z5 < lo]
+    "Chest threshold on valid: midway (logit) from the lowest valid chest X-ray to the highest negative below"
+    lo = real_valid.z5.min()
+    below = neg_valid.z5[neg_valid.z5 < lo]
     hi = below.max() if len(below) else lo - 4
     t = float(sigmoid((lo + hi)/2))
-    return dict(chest=round(t, 6), inverted=0.5, rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest valid non-chest image below it; inverted: 0.5',
+    return dict(chest=round(t, 6), inverted=0.5,
+                rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest '
+                     'valid non-chest image below it; inverted: 0.5',
                 valid_chest_min=float(sigmoid(lo)), valid_negative_below_max=float(sigmoid(hi)))
 
 # %% ../nbs/12b_input_check.ipynb #aa94d4c8
@@ -298,65 +346,80 @@ def orient_name(k:int, inv:bool) -> str:
     return f"{90*int(k)}{' inv' if inv else ''}"
 
 def confusion(d:pd.DataFrame) -> pd.DataFrame:
-    "Counts of true orientation (rows) against what the check found (columns; 'rejected' when it turned the image away), from `apply_decision` rows"
+    "Counts of the true orientation (rows) against what the check found (columns, or 'rejected')"
     found = np.where(d.rejected, 'rejected', [orient_name(k, i) for k, i in zip(d.rot_pred, d.inv_pred)])
-    t = pd.crosstab(pd.Series([orient_name(k, i) for k, i in zip(d.k, d.inverted)], name='true'), pd.Series(found, name='found'))
+    t = pd.crosstab(pd.Series([orient_name(k, i) for k, i in zip(d.k, d.inverted)], name='true'),
+                    pd.Series(found, name='found'))
     order = [orient_name(k, i) for k, i in ORIENTS]
-    return t.reindex(index=order, columns=[c for c in order + ['rejected'] if c in t.columns] + [c for c in t.columns if c not in order + ['rejected']], fill_value=0)
+    return t.reindex(index=order, columns=[c for c in order + ['rejected'] if c in t.columns]
+                     + [c for c in t.columns if c not in order + ['rejected']], fill_value=0)
 
 # %% ../nbs/12b_input_check.ipynb #4b7392aa
 def check_summary(real:pd.DataFrame, neg:pd.DataFrame) -> pd.DataFrame:
-    "One row per set: images, share with the right turn and inversion, share rejected, for the images as given and for all eight orientations; and the negatives' rejection"
+    "One row per set: images, shares right and rejected as given and in all eight orientations; negatives rejected"
     rows = []
     for s, d in real.groupby('set', sort=False):
         g, ok = d[(d.k == 0) & ~d.inverted], (d.rot_pred == d.k) & (d.inv_pred == d.inverted) & ~d.rejected
-        rows.append(dict(set=s, images=len(g), as_given_right=ok[g.index].mean(), as_given_rejected=g.rejected.mean(), all8_right=ok.mean(), all8_rejected=d.rejected.mean()))
+        rows.append(dict(set=s, images=len(g), as_given_right=ok[g.index].mean(), as_given_rejected=g.rejected.mean(),
+                         all8_right=ok.mean(), all8_rejected=d.rejected.mean()))
     out = pd.DataFrame(rows).set_index('set')
     for s, d in neg.groupby('set', sort=False):
         nc = d[d.kind != 'cxr_half']
-        out.loc[s, ['negatives', 'negatives_rejected', 'half_crops', 'half_crops_rejected']] = [len(nc), nc.rejected.mean(), (d.kind == 'cxr_half').sum(), d[d.kind == 'cxr_half'].rejected.mean()]
+        out.loc[s, ['negatives', 'negatives_rejected', 'half_crops', 'half_crops_rejected']] = [
+            len(nc), nc.rejected.mean(), (d.kind == 'cxr_half').sum(), d[d.kind == 'cxr_half'].rejected.mean()]
     return out
 
 # %% ../nbs/12b_input_check.ipynb #fba066c9
 VARIANTS = {'as given': (0, False), '90': (1, False), '180': (2, False), '270': (3, False), 'inverted': (0, True)}
 
 def pipeline_study(files, masks, name:str='', variants=VARIANTS, bs:int=8) -> pd.DataFrame:
-    "Per image and variant of `files` (upright X-rays, ground truth `masks`): Dice of the default pipeline's mask against the equally turned ground truth, with the check on and off (the baseline); what the check found"
-    net, meta = load_net(); rows = []
+    "Per image and variant of upright `files` (truth `masks`): the pipeline's Dice, check on and off; what it found"
+    net, meta = load_net()
+    rows = []
     for v, (k, inv) in variants.items():
         for on in (True, False):
             done = run_many((variant(read_gray(f), k, inv) for f in files), net, settings_of(meta, input_check=on), bs)
             for f, g, (_, r) in zip(files, masks, done):
-                rows.append(dict(set=name, stem=Path(f).stem, variant=v, input_check=on, dice=dice_score(r.mask, np.rot90(read_mask(g), -k)),
-                                 rotation=r.rotation, inverted=r.inverted, rejected=bool(r.rejected)))
+                rows.append(dict(set=name, stem=Path(f).stem, variant=v, input_check=on,
+                                 dice=dice_score(r.mask, np.rot90(read_mask(g), -k)), rotation=r.rotation,
+                                 inverted=r.inverted, rejected=bool(r.rejected)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/12b_input_check.ipynb #45cba827
 def study_summary(per:pd.DataFrame) -> pd.DataFrame:
-    "Per set and variant of `pipeline_study` rows: mean Dice, the largest drop of an image's Dice below its own as-given Dice (check on), wrong turns or inversions, rejections"
+    "Per set and variant of `pipeline_study` rows: mean Dice, largest drop below as-given Dice, wrong, rejected"
     base = per[(per.variant == 'as given') & per.input_check].set_index(['set', 'stem']).dice
     out = []
     for (s, v, on), d in per.groupby(['set', 'variant', 'input_check'], sort=False):
-        k, inv = VARIANTS[v]; drop = base.loc[list(zip(d.set, d.stem))].to_numpy() - d.dice.to_numpy()
-        out.append(dict(set=s, variant=v, input_check=on, n=len(d), dice=d.dice.mean(), max_drop=drop.max(), n_drop_over_001=int((drop > 0.01).sum()),
-                        wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None, rejected=int(d.rejected.sum())))
+        k, inv = VARIANTS[v]
+        drop = base.loc[list(zip(d.set, d.stem))].to_numpy() - d.dice.to_numpy()
+        out.append(dict(set=s, variant=v, input_check=on, n=len(d), dice=d.dice.mean(), max_drop=drop.max(),
+                        n_drop_over_001=int((drop > 0.01).sum()),
+                        wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None,
+                        rejected=int(d.rejected.sum())))
     return pd.DataFrame(out)
 
 # %% ../nbs/12b_input_check.ipynb #3c95bb48
 def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series=None) -> dict:
-    "The `evidence` block of the checker's JSON: per set the `check_summary` shares, the test negatives' rejection, and per set of `study_summary` the pipeline's Dice changes"
-    e = {s: {k: round(float(summary.loc[s, k]), 4) for k in ('as_given_right', 'as_given_rejected', 'all8_right', 'all8_rejected')} | dict(images=int(summary.loc[s, 'images']))
+    "The `evidence` block of the checker's JSON: `check_summary` shares per set, test negatives rejected, Dice changes"
+    e = {s: {k: round(float(summary.loc[s, k]), 4)
+             for k in ('as_given_right', 'as_given_rejected', 'all8_right', 'all8_rejected')}
+         | dict(images=int(summary.loc[s, 'images']))
          for s in summary.index}
-    e |= dict(negatives_test=int(summary.loc['test', 'negatives']), negatives_test_rejected=round(float(summary.loc['test', 'negatives_rejected']), 4),
+    e |= dict(negatives_test=int(summary.loc['test', 'negatives']),
+              negatives_test_rejected=round(float(summary.loc['test', 'negatives_rejected']), 4),
               half_crops_test_rejected=round(float(summary.loc['test', 'half_crops_rejected']), 4))
     if study is not None:
         on = study[study.input_check & (study.variant != 'as given')]
-        e['pipeline'] = {s: dict(max_drop=round(float(d.max_drop.max()), 4), as_given_change=round(float(moved[s]), 5)) for s, d in on.groupby('set')}
+        e['pipeline'] = {s: dict(max_drop=round(float(d.max_drop.max()), 4), as_given_change=round(float(moved[s]), 5))
+                         for s, d in on.groupby('set')}
     return e
 
 # %% ../nbs/12b_input_check.ipynb #538101de
 def refresh_cards():
-    "Rewrite the model card of the default and of each shipped alternative from their JSON (`lungseg.train.write_model_card`), now with the input check's section"
+    "Rewrite the cards of the default and each shipped alternative from their JSON, with the input check's section"
     for name in [None, *shipped_models()]:
         m = load_meta(onnx_path(name))
-        if m.get('test'): write_model_card(m, pd.DataFrame(m['test']).set_index('group'), pkg_path()/('MODEL_CARD.md' if name is None else f'MODEL_CARD_{name}.md'))
+        if m.get('test'):
+            write_model_card(m, pd.DataFrame(m['test']).set_index('group'),
+                             pkg_path()/('MODEL_CARD.md' if name is None else f'MODEL_CARD_{name}.md'))

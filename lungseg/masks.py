@@ -24,10 +24,11 @@ def midline(mask:np.ndarray) -> int:
 
 # %% ../nbs/00a_masks.ipynb #72b3dd98
 def lr_labels(mask:np.ndarray) -> np.ndarray:
-    "uint8 labels of `mask`: 1 = the patient's right lung (image left of the midline), 2 = the patient's left lung, 0 = background"
+    "uint8 labels of `mask`: 1 = the patient's right lung (image left of the midline), 2 = the left, 0 = background"
     lab = np.zeros(mask.shape, np.uint8)
     c = midline(mask)
-    lab[:, :c][mask[:, :c]] = 1; lab[:, c:][mask[:, c:]] = 2
+    lab[:, :c][mask[:, :c]] = 1
+    lab[:, c:][mask[:, c:]] = 2
     return lab
 
 # %% ../nbs/00a_masks.ipynb #79c73dbb
@@ -39,12 +40,12 @@ def lung_stats(mask:np.ndarray) -> dict:
 
 # %% ../nbs/00a_masks.ipynb #a9c5e40e
 def outline(mask:np.ndarray, width:int=1) -> np.ndarray:
-    "Boolean outline of `mask`, `width` px wide, inside the mask: pixels within `width` steps (diagonals included) of the background"
+    "Boolean outline of `mask`, `width` px wide, inside it: pixels within `width` steps (diagonals too) of background"
     return mask & ~ndimage.binary_erosion(mask, structure=np.ones((3, 3)), iterations=width, border_value=0)
 
 # %% ../nbs/00a_masks.ipynb #29c8a042
 def resize_mask(mask:np.ndarray, hw:tuple, resample=Image.NEAREST) -> np.ndarray:
-    "Boolean `mask` resized to `hw` (height, width) with Pillow's `resample`, cut at half; `mask` itself when it has that size"
+    "Boolean `mask` resized to `hw` (height, width) with Pillow's `resample`, cut at half; `mask` itself if that size"
     if mask.shape == tuple(hw): return mask
     return np.asarray(Image.fromarray(mask.astype(np.uint8)*255).resize((hw[1], hw[0]), resample)) >= 128
 
@@ -59,9 +60,10 @@ def draw_overlay(img:np.ndarray, mask:np.ndarray, alpha:float=0.35) -> Image.Ima
 
 # %% ../nbs/00a_masks.ipynb #8885a4f5
 def lung_box(mask:np.ndarray, margin:float=0.05):
-    "(x0, y0, x1, y1) of the lungs in `mask`, end-exclusive, grown by `margin` of the box's size on each side and clipped; None if the mask is empty"
+    "(x0, y0, x1, y1) of the lungs in `mask`, end-exclusive, grown by `margin` of its size a side; None if empty"
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if not len(rows): return None
     (y0, y1), (x0, x1) = (rows[0], rows[-1] + 1), (cols[0], cols[-1] + 1)
     dy, dx = round(margin*(y1 - y0)), round(margin*(x1 - x0))
-    return int(max(0, x0 - dx)), int(max(0, y0 - dy)), int(min(mask.shape[1], x1 + dx)), int(min(mask.shape[0], y1 + dy))
+    h, w = mask.shape
+    return int(max(0, x0 - dx)), int(max(0, y0 - dy)), int(min(w, x1 + dx)), int(min(h, y1 + dy))

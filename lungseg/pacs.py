@@ -14,9 +14,9 @@ import numpy as np
 from .masks import lr_labels, draw_overlay
 from .dicom import seg_source, dicom_seg
 from .inputcheck import turn, as_given
-from .pipeline import load_net, settings_of, extent_model
+from fastcore.meta import delegates
+from .pipeline import load_net, settings_of, extent_model, pipeline_opts
 from .engine import run_key, image_rows
-from .predict import setting_overrides
 
 # %% auto #0
 __all__ = ['HTTP_HINTS', 'XRAY_MODALITIES', 'SC_MODALITIES', 'SEG_DESC', 'OVERLAY_DESC', 'IMAGE_CLASSES', 'LATERAL_VIEWS',
@@ -26,12 +26,14 @@ __all__ = ['HTTP_HINTS', 'XRAY_MODALITIES', 'SC_MODALITIES', 'SEG_DESC', 'OVERLA
 
 # %% ../nbs/05a_pacs.ipynb #40e1ce37
 def pacs_session(ca_bundle:str=None, env:dict=None):
-    "A `requests` session: basic auth from LUNGSEG_PACS_USER/LUNGSEG_PACS_PASSWORD, or a bearer LUNGSEG_PACS_TOKEN, else the host's netrc entry; certificates checked (against `ca_bundle` if given)"
+    "A `requests` session: LUNGSEG_PACS_USER/_PASSWORD, a bearer LUNGSEG_PACS_TOKEN, or netrc; certificates checked"
     import os, requests
     env, s = os.environ if env is None else env, requests.Session()
     if env.get('LUNGSEG_PACS_USER'): s.auth = (env['LUNGSEG_PACS_USER'], env.get('LUNGSEG_PACS_PASSWORD', ''))
     elif env.get('LUNGSEG_PACS_TOKEN'): s.headers['Authorization'] = f"Bearer {env['LUNGSEG_PACS_TOKEN']}"
-    if ca_bundle: s.verify, s.request = ca_bundle, functools.partial(s.request, verify=ca_bundle)   # explicit: REQUESTS_CA_BUNDLE overrides a session's verify
+    if ca_bundle:
+        # explicit: REQUESTS_CA_BUNDLE overrides a session's verify
+        s.verify, s.request = ca_bundle, functools.partial(s.request, verify=ca_bundle)
     return s
 
 # %% ../nbs/05a_pacs.ipynb #ecb31c87
@@ -39,13 +41,15 @@ def url_problem(url:str) -> str:
     "Why `url` cannot be a DICOMweb root lungseg talks to ('' if it can): not http(s), no host, or credentials in it"
     from urllib.parse import urlsplit
     u = urlsplit(url)
-    if u.scheme not in ('http', 'https') or not u.hostname: return f"{url!r} is not an http:// or https:// URL of a DICOMweb root"
-    if u.username or u.password: return "credentials do not go in the URL: set LUNGSEG_PACS_USER and LUNGSEG_PACS_PASSWORD, or a netrc entry"
+    if u.scheme not in ('http', 'https') or not u.hostname:
+        return f"{url!r} is not an http:// or https:// URL of a DICOMweb root"
+    if u.username or u.password:
+        return "credentials do not go in the URL: set LUNGSEG_PACS_USER and LUNGSEG_PACS_PASSWORD, or a netrc entry"
     return ''
 
 # %% ../nbs/05a_pacs.ipynb #eb96b85d
 def pacs_client(url:str, ca_bundle:str=None, timeout:float=60.):
-    "A `dicomweb_client.DICOMwebClient` for the DICOMweb root `url`, on a `pacs_session`; a failed request is tried 3 times in about 1.5 s"
+    "A `dicomweb_client.DICOMwebClient` for DICOMweb root `url` on a `pacs_session`; a failed request is tried 3 times"
     from dicomweb_client import DICOMwebClient
     c = DICOMwebClient(url.rstrip('/'), session=pacs_session(ca_bundle), timeout=timeout)
     c.set_http_retry_params(retry=True, max_attempts=3, wait_exponential_multiplier=250)
@@ -53,14 +57,17 @@ def pacs_client(url:str, ca_bundle:str=None, timeout:float=60.):
 
 # %% ../nbs/05a_pacs.ipynb #6bfb4af1
 HTTP_HINTS = {401: ': set LUNGSEG_PACS_USER and LUNGSEG_PACS_PASSWORD, or a netrc entry for the host',
-              403: ': the account may not do this', 404: ': is the URL the DICOMweb root (e.g. http://host:8042/dicom-web)?'}
+              403: ': the account may not do this',
+              404: ': is the URL the DICOMweb root (e.g. http://host:8042/dicom-web)?'}
 
 def pacs_error(e:Exception, url:str='the server') -> str:
     "One line saying what went wrong in exception `e` of a request to `url`, with the fix where there is one"
     import requests
-    if isinstance(e, requests.exceptions.SSLError): return f"certificate check failed for {url}: give its CA bundle with --ca-bundle or REQUESTS_CA_BUNDLE"
+    if isinstance(e, requests.exceptions.SSLError):
+        return f"certificate check failed for {url}: give its CA bundle with --ca-bundle or REQUESTS_CA_BUNDLE"
     if isinstance(e, requests.exceptions.Timeout): return f"{url} did not answer in time"
-    if isinstance(e, requests.exceptions.ConnectionError): return f"cannot connect to {url} (is the server running, and the URL right?)"
+    if isinstance(e, requests.exceptions.ConnectionError):
+        return f"cannot connect to {url} (is the server running, and the URL right?)"
     if isinstance(e, requests.exceptions.HTTPError) and e.response is not None:
         r = e.response
         return f"HTTP {r.status_code} {r.reason} from {r.url.split('?')[0]}{HTTP_HINTS.get(r.status_code, '')}"
@@ -75,26 +82,29 @@ def js_value(js:dict, keyword:str, default=None):
 
 # %% ../nbs/05a_pacs.ipynb #188bbd0e
 def qido_all(search, key:str, page:int=500, **kw) -> list:
-    "All results of QIDO-RS `search` (a client's `search_for_*` method) with keyword arguments `kw`, `page` at a time, told apart by attribute `key`"
+    "All results of QIDO-RS `search` (a `search_for_*` method) with arguments `kw`, `page` at a time, by `key`"
     out, seen = [], set()
     while True:
         got = search(**kw, limit=page, offset=len(out))
         new = [js for js in got if js_value(js, key) not in seen]
-        seen |= {js_value(js, key) for js in new}; out += new
+        seen |= {js_value(js, key) for js in new}
+        out += new
         if len(got) < page or not new: return out
 
 # %% ../nbs/05a_pacs.ipynb #2e820a7d
-XRAY_MODALITIES, SC_MODALITIES = ('DX', 'CR'), ('OT', 'SC')   # X-rays; secondary captures, segmented when they look like one
+# X-rays; secondary captures, segmented when they look like one
+XRAY_MODALITIES, SC_MODALITIES = ('DX', 'CR'), ('OT', 'SC')
 SEG_DESC, OVERLAY_DESC = 'lungseg lung segmentation', 'lungseg overlay'   # series descriptions of lungseg's outputs
 
 def series_skip(js:dict) -> str:
-    "Why the series with QIDO-RS attributes `js` is skipped ('' if its instances are candidates): lungseg's outputs, modalities other than DX, CR and secondary captures"
+    "Why the series of QIDO-RS attributes `js` is skipped ('' if not): lungseg's outputs, other modalities"
     mod, desc = js_value(js, 'Modality', ''), js_value(js, 'SeriesDescription', '') or ''
     if desc.startswith('lungseg'): return 'lungseg output series'
     return '' if mod in XRAY_MODALITIES + SC_MODALITIES else f"{mod or 'unknown-modality'} series"
 
 # %% ../nbs/05a_pacs.ipynb #97182a11
-IMAGE_CLASSES = {'1.2.840.10008.5.1.4.1.1.1': 'CR', '1.2.840.10008.5.1.4.1.1.1.1': 'DX', '1.2.840.10008.5.1.4.1.1.1.1.1': 'DX', '1.2.840.10008.5.1.4.1.1.7': 'SC'}
+IMAGE_CLASSES = {'1.2.840.10008.5.1.4.1.1.1': 'CR', '1.2.840.10008.5.1.4.1.1.1.1': 'DX',
+                 '1.2.840.10008.5.1.4.1.1.1.1.1': 'DX', '1.2.840.10008.5.1.4.1.1.7': 'SC'}
 LATERAL_VIEWS = ('LL', 'RL', 'LAT', 'LATERAL')
 
 def instance_skip(ds) -> str:
@@ -103,20 +113,23 @@ def instance_skip(ds) -> str:
     cls = str(ds.get('SOPClassUID', ''))
     if cls not in IMAGE_CLASSES: return f"{UID(cls).name if cls else 'unknown SOP class'} instance"
     if str(ds.get('ViewPosition', '')).upper() in LATERAL_VIEWS: return 'lateral view'
-    if IMAGE_CLASSES[cls] == 'SC' and not str(ds.get('PhotometricInterpretation', 'MONOCHROME2')).startswith('MONOCHROME'): return 'colour secondary capture'
+    mono = str(ds.get('PhotometricInterpretation', 'MONOCHROME2')).startswith('MONOCHROME')
+    if IMAGE_CLASSES[cls] == 'SC' and not mono:
+        return 'colour secondary capture'
     return ''
 
 # %% ../nbs/05a_pacs.ipynb #ac35fc02
 KINDS = ('seg', 'overlay')
 
 def output_uids(sop_uid:str, key:str, kind:str='seg') -> tuple:
-    "(series UID, SOP Instance UID) of lungseg's `kind` output ('seg' or 'overlay') of source instance `sop_uid` under run key `key`: the same on every run"
+    "(series UID, SOP Instance UID) of the `kind` output ('seg', 'overlay') of instance `sop_uid` under run key `key`"
     import uuid
-    return tuple(f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'lungseg/{sop_uid}/{key}/{kind}/{part}').int}" for part in ('series', 'instance'))
+    uid = lambda part: f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'lungseg/{sop_uid}/{key}/{kind}/{part}').int}"
+    return uid('series'), uid('instance')
 
 # %% ../nbs/05a_pacs.ipynb #883e1dba
 def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0):
-    "The DICOM SEG of source DICOM file `fn` with lung mask `mask`, made by `dicom_seg` as `predict --dicom-seg` makes it (right and left told apart on the input turned `rotation` degrees upright), with the `output_uids` of run key `key`"
+    "The DICOM SEG of DICOM `fn` and lung `mask`, as `predict --dicom-seg` makes it, with the `output_uids` of `key`"
     series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'seg')
     ds = dicom_seg(fn, as_given(lr_labels(turn(mask, rotation)), rotation), series, sop, f"{SEG_DESC} {key}")
     ds.ContentDescription = f"lungseg run {key}"
@@ -124,50 +137,65 @@ def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0):
 
 # %% ../nbs/05a_pacs.ipynb #bd1f985f
 def overlay_dataset(fn:Path, small:np.ndarray, mask:np.ndarray, key:str):
-    "A secondary-capture overlay of `mask` on working copy `small` of source DICOM file `fn`, with the `output_uids` of run key `key`"
+    "A secondary-capture overlay of `mask` on working copy `small` of DICOM `fn`, with the `output_uids` of key `key`"
     import highdicom as hd
     from pydicom.dataset import Dataset
     src = seg_source(fn)
     series, sop = output_uids(src.SOPInstanceUID, key, 'overlay')
-    sc = hd.sc.SCImage.from_ref_dataset(src, np.asarray(draw_overlay(small, mask)), 'RGB', 8, 'PATIENT', series, 9002, sop, 1, 'lungseg',
+    rgb = np.asarray(draw_overlay(small, mask))
+    sc = hd.sc.SCImage.from_ref_dataset(src, rgb, 'RGB', 8, 'PATIENT', series, 9002, sop, 1, 'lungseg',
                                         patient_orientation=tuple(src.get('PatientOrientation') or ('L', 'F')))
-    ref = Dataset(); ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = src.SOPClassUID, src.SOPInstanceUID
+    ref = Dataset()
+    ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = src.SOPClassUID, src.SOPInstanceUID
     sc.SourceImageSequence, sc.SeriesDescription = [ref], f"{OVERLAY_DESC} {key}"
     return sc
 
 # %% ../nbs/05a_pacs.ipynb #e9638602
 def store(client, ds):
-    "Store dataset `ds` in its study with STOW-RS and check that the server holds it; RuntimeError with the reason if not"
+    "Store dataset `ds` in its study with STOW-RS and check that the server holds it; RuntimeError with why if not"
     res = client.store_instances([ds], ds.StudyInstanceUID)
     if failed := getattr(res, 'FailedSOPSequence', None):
-        raise RuntimeError(f"the server refused the {ds.Modality} instance (failure reason {failed[0].get('FailureReason', 'not given')})")
-    if not client.search_for_instances(ds.StudyInstanceUID, ds.SeriesInstanceUID, search_filters={'SOPInstanceUID': ds.SOPInstanceUID}):
-        raise RuntimeError(f"the server answered the store of the {ds.Modality} instance with success but does not hold it (a filter on the server?)")
+        why = failed[0].get('FailureReason', 'not given')
+        raise RuntimeError(f"the server refused the {ds.Modality} instance (failure reason {why})")
+    held = dict(search_filters={'SOPInstanceUID': ds.SOPInstanceUID})
+    if not client.search_for_instances(ds.StudyInstanceUID, ds.SeriesInstanceUID, **held):
+        raise RuntimeError(f"the server answered the store of the {ds.Modality} instance with success "
+                           "but does not hold it (a filter on the server?)")
 
 # %% ../nbs/05a_pacs.ipynb #f135f399
 def find_studies(client, studies:list=None, date:str=None, modality:str=None) -> tuple:
-    "(study UIDs, [(study, problem)]): each of `studies` the server holds, or the studies QIDO-RS finds for `date` (YYYYMMDD or YYYYMMDD-YYYYMMDD) and `modality`"
+    "(study UIDs, [(study, problem)]): the `studies` the server holds, or what QIDO-RS finds for `date` and `modality`"
     if studies:
         studies = list(dict.fromkeys(studies))
         found = [s for s in studies if client.search_for_studies(search_filters={'StudyInstanceUID': s})]
         return found, [(s, 'no such study on the server') for s in studies if s not in found]
     f = {k: v for k, v in (('StudyDate', date), ('ModalitiesInStudy', modality)) if v}
-    return [js_value(s, 'StudyInstanceUID') for s in qido_all(client.search_for_studies, 'StudyInstanceUID', search_filters=f)], []
+    found = qido_all(client.search_for_studies, 'StudyInstanceUID', search_filters=f)
+    return [js_value(s, 'StudyInstanceUID') for s in found], []
 
 # %% ../nbs/05a_pacs.ipynb #c6528211
-Item = namedtuple('Item', 'study series sop todo')   # a source instance, and the kinds of output it still lacks on the server
+# a source instance, and the kinds of output it still lacks on the server
+Item = namedtuple('Item', 'study series sop todo')
 
 def study_plan(client, study:str, key:str, kinds:tuple, skipped:Counter) -> list:
-    "`Item`s of the candidate instances of `study` with the `kinds` of output they lack under run key `key`; the others counted in `skipped` by reason"
+    "`Item`s of `study`'s candidate instances with the `kinds` of output they lack under key `key`; skips in `skipped`"
     from pydicom.dataset import Dataset
     series, items = qido_all(client.search_for_series, 'SeriesInstanceUID', study_instance_uid=study), []
     have = {js_value(s, 'SeriesInstanceUID') for s in series}
     for s in series:
-        if why := series_skip(s): skipped[why] += 1; continue
-        for js in qido_all(client.search_for_instances, 'SOPInstanceUID', study_instance_uid=study, series_instance_uid=js_value(s, 'SeriesInstanceUID')):
+        if why := series_skip(s):
+            skipped[why] += 1
+            continue
+        uid = js_value(s, 'SeriesInstanceUID')
+        found = qido_all(client.search_for_instances, 'SOPInstanceUID', study_instance_uid=study,
+                         series_instance_uid=uid)
+        for js in found:
             ds = Dataset.from_json(js)
-            if why := instance_skip(ds): skipped[why] += 1; continue
-            items.append(Item(study, js_value(s, 'SeriesInstanceUID'), str(ds.SOPInstanceUID), tuple(k for k in kinds if output_uids(ds.SOPInstanceUID, key, k)[0] not in have)))
+            if why := instance_skip(ds):
+                skipped[why] += 1
+                continue
+            lacks = tuple(k for k in kinds if output_uids(ds.SOPInstanceUID, key, k)[0] not in have)
+            items.append(Item(study, uid, str(ds.SOPInstanceUID), lacks))
     return items
 
 # %% ../nbs/05a_pacs.ipynb #890693ec
@@ -178,26 +206,31 @@ def fetch(client, it:Item, d:Path) -> Path:
     "Retrieve instance `it` with WADO-RS into folder `d` as <SOP Instance UID>.dcm; `Skip` if it is not a frontal X-ray"
     ds = client.retrieve_instance(it.study, it.series, it.sop)
     if why := instance_skip(ds): raise Skip(why)
-    fn = Path(d)/f"{it.sop}.dcm"; ds.save_as(fn, enforce_file_format=True)
+    fn = Path(d)/f"{it.sop}.dcm"
+    ds.save_as(fn, enforce_file_format=True)
     return fn
 
 # %% ../nbs/05a_pacs.ipynb #34eb3535
 def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str='', url:str='the server') -> dict:
-    "Make and store the outputs `it.todo` of retrieved instance `fn` (working copy `small`, pipeline `Result` `res`), the SEG last; the row of `it` (nothing stored when the input check rejected it)"
+    "Make and store the outputs `it.todo` of instance `fn` (copy `small`, `Result` `res`), the SEG last; its row"
     if res.rejected: return dict(input=str(fn), status='rejected', error=res.rejected)
     try:
         for kind in sorted(it.todo, key=KINDS[::-1].index):
-            store(client, seg_dataset(fn, res.mask, key, res.rotation) if kind == 'seg' else overlay_dataset(fn, small, res.mask, key))
+            seg = kind == 'seg'
+            ds = seg_dataset(fn, res.mask, key, res.rotation) if seg else overlay_dataset(fn, small, res.mask, key)
+            store(client, ds)
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
     return dict(input=str(fn), status='stored', error='', qc_flag=res.qc_flag)
 
 # %% ../nbs/05a_pacs.ipynb #f1943b37
 def _row_error(r:dict, fn) -> str: return r['error'].replace(f"{fn}: ", '')
 
-def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the server', say=print) -> Counter:
-    "Segment and store the outputs of `items` with network `net` under settings `s`; counts of 'stored', 'QC-flagged', 'failed' and skip reasons"
+def run_items(client, items:list, net, s:dict, key:str, bs:int=8, url:str='the server', say=print) -> Counter:
+    "Segment and store the outputs of `items` by `net` under settings `s`; counts: stored, QC-flagged, failed, skips"
     n, work = Counter(), functools.partial(store_outputs, client=client, key=key, url=url)
-    def failed(it, msg): n['failed'] += 1; print(f"lungseg pacs: failed: study {it.study} instance {it.sop}: {msg}", file=sys.stderr)
+    def failed(it, msg):
+        n['failed'] += 1
+        print(f"lungseg pacs: failed: study {it.study} instance {it.sop}: {msg}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix='lungseg-pacs-') as d:
         for i in range(0, len(items), bs):
             got = {}
@@ -206,57 +239,72 @@ def run_items(client, items:list, net, s:dict, key:str, bs:int=4, url:str='the s
                 except Skip as e: n[str(e)] += 1
                 except Exception as e: failed(it, pacs_error(e, url))
             for r in image_rows(list(got), net, s, work, got.get, bs):
-                fn = Path(r['input']); it = got[fn]; fn.unlink(missing_ok=True)
-                if r['status'] == 'rejected': n['not frontal chest X-rays (input check)'] += 1; continue
-                if r['status'] != 'stored': failed(it, _row_error(r, fn)); continue
-                n['stored'] += 1; n['QC-flagged'] += bool(r.get('qc_flag'))
-                say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}" + (' (QC flag: an uncertain mask, check it)' if r.get('qc_flag') else ''))
+                fn = Path(r['input'])
+                it = got[fn]
+                fn.unlink(missing_ok=True)
+                if r['status'] == 'rejected':
+                    n['not frontal chest X-rays (input check)'] += 1
+                    continue
+                if r['status'] != 'stored':
+                    failed(it, _row_error(r, fn))
+                    continue
+                n['stored'] += 1
+                n['QC-flagged'] += bool(r.get('qc_flag'))
+                flag = ' (QC flag: an uncertain mask, check it)' if r.get('qc_flag') else ''
+                say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}{flag}")
     return n
 
 # %% ../nbs/05a_pacs.ipynb #30fedceb
 def _summary(n:Counter, done:int, dry:bool) -> str:
-    skips = ', '.join(f"{v} {k}" for k, v in sorted(n.items()) if v and k not in ('stored', 'QC-flagged', 'failed', 'todo'))
-    head = f"{n['todo']} instances to segment" if dry else f"{n['stored']} instances segmented and stored" + (f" ({n['QC-flagged']} flagged by QC)" if n['QC-flagged'] else '')
+    counts = ('stored', 'QC-flagged', 'failed', 'todo')
+    skips = ', '.join(f"{v} {k}" for k, v in sorted(n.items()) if v and k not in counts)
+    flagged = f" ({n['QC-flagged']} flagged by QC)" if n['QC-flagged'] else ''
+    head = f"{n['todo']} instances to segment" if dry else f"{n['stored']} instances segmented and stored{flagged}"
     return f"{head}, {done} already done, {n['failed']} failed" + (f"; skipped: {skips}" if skips else '')
 
 # %% ../nbs/05a_pacs.ipynb #0ba9d913
-def _fail(msg:str) -> int: print(f"lungseg pacs: {msg}", file=sys.stderr); return 2
+def _fail(msg:str) -> int:
+    print(f"lungseg pacs: {msg}", file=sys.stderr)
+    return 2
 
 def plan_studies(client, studies:list, key:str, kinds:tuple, url:str) -> tuple:
-    "(items still to do, number done, Counter of skips and failures) of `studies`; a study that fails to list is named and counted"
+    "(items still to do, number done, Counter of skips and failures) of `studies`; a study failing to list is counted"
     n, todo, done = Counter(), [], 0
     for st in studies:
         try: items = study_plan(client, st, key, kinds, n)
-        except Exception as e: n['failed'] += 1; print(f"lungseg pacs: failed: study {st}: {pacs_error(e, url)}", file=sys.stderr); continue
-        todo += [it for it in items if it.todo]; done += sum(not it.todo for it in items)
+        except Exception as e:
+            n['failed'] += 1
+            print(f"lungseg pacs: failed: study {st}: {pacs_error(e, url)}", file=sys.stderr)
+            continue
+        todo += [it for it in items if it.todo]
+        done += sum(not it.todo for it in items)
     return todo, done, n
 
 # %% ../nbs/05a_pacs.ipynb #8bd91879
+@delegates(pipeline_opts)
 def pacs_cmd(
-    url:str, # the DICOMweb root of the server, e.g. https://pacs.example.org/dicom-web (credentials: LUNGSEG_PACS_USER/LUNGSEG_PACS_PASSWORD or netrc)
+    url:str, # the server's DICOMweb root, e.g. https://pacs.example.org/dicom-web (log-in: LUNGSEG_PACS_* or netrc)
     study:Annotated[str, "a StudyInstanceUID to segment (repeat the option for more)", {'action': 'append'}]=None,
     date:str=None, # without --study: studies of this date, YYYYMMDD or a range YYYYMMDD-YYYYMMDD
     modality:str=None, # without --study: studies holding this modality, e.g. DX
-    overlay:bool=False, # also store a secondary-capture overlay (the mask drawn on the X-ray) for viewers that cannot show SEG
+    overlay:bool=False, # also store a secondary-capture overlay (the mask on the X-ray), for viewers that show no SEG
     dry_run:bool=False, # list what would be segmented and stored; store nothing
-    model:str=None, # model, as for lungseg predict: a shipped model's name, an .onnx, or .pth/.json with the .onnx beside it
-    extent:str='visible', # lung extent: 'visible' (the lung field) or 'anatomical' (also behind the heart and the diaphragm dome)
-    tta:bool=False, # average with the prediction of the horizontally flipped image
-    thresh:float=None, # lung probability threshold (default: the model's JSON)
-    raw:bool=False, # skip the post-processing the model's JSON asks for
-    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
-    bs:int=4, # instances retrieved and predicted together
-    ca_bundle:str=None, # CA bundle (PEM) to check the server's certificate with (default: REQUESTS_CA_BUNDLE, else certifi's)
+    ca_bundle:str=None, # CA bundle (PEM) for the server's certificate (default: REQUESTS_CA_BUNDLE, else certifi's)
     timeout:float=60, # seconds to wait for each answer of the server
     quiet:bool=False, # only failures and the summary
+    **kwargs,
 ) -> int:
-    "Segment the frontal chest X-rays of studies on a DICOMweb server and store a DICOM SEG (and an overlay) of each back in its study"
+    "Segment the frontal chest X-rays of studies on a DICOMweb server; store a DICOM SEG (and overlay) of each back"
     if why := url_problem(url): return _fail(why)
-    if importlib.util.find_spec('dicomweb_client') is None: return _fail("needs the pacs extra (dicomweb-client is not installed): pip install 'lungseg[pacs]'")
-    if not (study or date or modality): return _fail("say which studies: --study UID (repeatable), or a query with --date and/or --modality")
-    try: net, meta = load_net(extent_model(extent, model))
+    if importlib.util.find_spec('dicomweb_client') is None:
+        return _fail("needs the pacs extra (dicomweb-client is not installed): pip install 'lungseg[pacs]'")
+    if not (study or date or modality):
+        return _fail("say which studies: --study UID (repeatable), or a query with --date and/or --modality")
+    o = pipeline_opts(**kwargs)
+    try: net, meta = load_net(extent_model(o['extent'], o['model']))
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return _fail(f"cannot load the model: {e}")
-    s = settings_of(meta, **setting_overrides(thresh, raw, tta, no_input_check)); key = run_key(meta, s)
+    s = settings_of(meta, **o['settings'])
+    key = run_key(meta, s)
     client, kinds = pacs_client(url, ca_bundle, timeout), KINDS if overlay else KINDS[:1]
     try: studies, missing = find_studies(client, study, date, modality)
     except Exception as e: return _fail(pacs_error(e, url))
@@ -265,8 +313,9 @@ def pacs_cmd(
     n['failed'] += len(missing)
     say = (lambda *a: None) if quiet else print
     if dry_run:
-        for it in todo: say(f"would store {' and '.join(k.upper() for k in it.todo)} of study {it.study} instance {it.sop}")
+        for it in todo:
+            say(f"would store {' and '.join(k.upper() for k in it.todo)} of study {it.study} instance {it.sop}")
         n['todo'] = len(todo)
-    else: n += run_items(client, todo, net, s, key, bs, url, say)
+    else: n += run_items(client, todo, net, s, key, o['bs'], url, say)
     print(f"lungseg pacs: {_summary(n, done, dry_run)} (run key {key})")
     return 1 if n['failed'] else 0

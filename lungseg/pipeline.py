@@ -6,22 +6,24 @@ Docs: https://lungseg.github.io/lungseg/pipeline.html.md"""
 
 # %% ../nbs/01_pipeline.ipynb #bb2a7aa5
 from __future__ import annotations
-import os, json, functools, itertools, warnings
+import json, itertools, warnings
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from .data import pkg_path, read_gray, is_dicom, sha256, IMG_EXTS, READ_EXTS
+from .data import pkg_path, read_gray, is_dicom, IMG_EXTS, READ_EXTS
+from .data import sha256  # noqa: F401 (imported from here by the training notebooks and inputcheck_train)
 from .dicom import read_dicom
 from .framing import field_box, crop_to, paste
-from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
+from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given, to_input, load_onnx
 
 # %% auto #0
-__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'to_input', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'finish', 'framed', 'check_loaded',
-           'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'OnnxNet',
-           'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many', 'segment']
+__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'net_probs', 'upsample',
+           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides', 'pipeline_opts',
+           'finish', 'framed', 'check_loaded', 'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights',
+           'meta_path', 'load_meta', 'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many',
+           'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -30,32 +32,32 @@ def shrink(a:np.ndarray, max_side:int) -> np.ndarray:
     "2-D uint8 `a` resized (bilinear, aspect ratio kept) so that its longest side is at most `max_side`"
     if not max_side or max(a.shape) <= max_side: return a
     s = max_side/max(a.shape)
-    return np.asarray(Image.fromarray(a).resize((max(1, round(a.shape[1]*s)), max(1, round(a.shape[0]*s))), Image.BILINEAR))
+    wh = (max(1, round(a.shape[1]*s)), max(1, round(a.shape[0]*s)))
+    return np.asarray(Image.fromarray(a).resize(wh, Image.BILINEAR))
 
 # %% ../nbs/01_pipeline.ipynb #1cbad50d
 def _check_file(fn:Path):
     if not fn.is_file(): raise ValueError(f"{fn}: not a file")
     if fn.stat().st_size == 0: raise ValueError(f"{fn}: empty file")
     if not is_dicom(fn) and fn.suffix.lower() not in IMG_EXTS:
-        raise ValueError(f"{fn}: unsupported file type {fn.suffix or '(no extension)'!r}; lungseg reads {', '.join(READ_EXTS)}")
+        kind = fn.suffix or '(no extension)'
+        raise ValueError(f"{fn}: unsupported file type {kind!r}; lungseg reads {', '.join(READ_EXTS)}")
 
 # %% ../nbs/01_pipeline.ipynb #293adb65
 def load_image(src, max_side:int=WORK_SIDE) -> tuple:
-    "Working copy (2-D uint8, at most `max_side` px a side) of `src` (path, PIL image or array), and its original (height, width)"
+    "Working copy (2-D uint8, at most `max_side` px a side) of `src` (path, PIL image or array), and its original size"
     if isinstance(src, (str, Path)):
-        fn = Path(src); _check_file(fn)
-        if is_dicom(fn): a, hw = read_dicom(fn, max_side); return shrink(a, max_side), hw
+        fn = Path(src)
+        _check_file(fn)
+        if is_dicom(fn):
+            a, hw = read_dicom(fn, max_side)
+            return shrink(a, max_side), hw
     a = read_gray(src)
     return shrink(a, max_side), a.shape
 
-# %% ../nbs/01_pipeline.ipynb #9b1470ed
-def to_input(imgs:list, size:int) -> np.ndarray:
-    "Batch (N, 1, `size`, `size`) float32 in 0..1 of 2-D uint8 arrays `imgs`, each squished to `size` px as in training"
-    return np.stack([np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR), np.float32)[None]/255 for a in imgs])
-
 # %% ../nbs/01_pipeline.ipynb #e24f48b9
 def net_probs(net, imgs:list, size:int, bs:int=8, tta:bool=False) -> list:
-    "Lung probability maps (`size`×`size`, float32) of 2-D uint8 arrays `imgs` from network `net`, `bs` at a time; `tta` averages with the flipped image's map"
+    "Lung probability maps (`size`², float32) of uint8 `imgs` by `net`, `bs` at a time; `tta` averages with the flip"
     out = []
     for i in range(0, len(imgs), bs):
         x = to_input(imgs[i:i+bs], size)
@@ -72,37 +74,45 @@ def upsample(prob:np.ndarray, hw:tuple) -> np.ndarray:
 
 # %% ../nbs/01_pipeline.ipynb #29127065
 def _beside(box_a, c_a, box_b, c_b) -> bool:
-    "Whether component b (bounding box `box_b`, centroid `c_b`) lies beside component a: rows overlapping by half of b's height, b wholly on the other side of a's centre"
+    "Whether component b (box `box_b`, centroid `c_b`) lies beside a: rows overlap by half b's height, b past a's mid"
     (ra, _), (rb, cb) = box_a, box_b
     if min(ra.stop, rb.stop) - max(ra.start, rb.start) < 0.5*(rb.stop - rb.start): return False
     return bool((cb.start > c_a[1]) if c_b[1] > c_a[1] else (cb.stop - 1 < c_a[1]))
 
 # %% ../nbs/01_pipeline.ipynb #e88a8c5e
 def component_stats(lab:np.ndarray) -> tuple:
-    "Area, bounding box and centroid (row, col) of each labelled component of `lab` (label 1 first), computed box by box to keep memory small"
+    "Area, bounding box and centroid (row, col) of each labelled component of `lab` (label 1 first), box by box"
     boxes, areas, cents = ndimage.find_objects(lab), [], []
     for k, b in enumerate(boxes, 1):
-        sel = lab[b] == k; a = int(sel.sum())
-        areas.append(a); cents.append(((sel.sum(1) @ np.arange(sel.shape[0]))/a + b[0].start, (sel.sum(0) @ np.arange(sel.shape[1]))/a + b[1].start))
+        sel = lab[b] == k
+        a = int(sel.sum())
+        areas.append(a)
+        r = (sel.sum(1) @ np.arange(sel.shape[0]))/a + b[0].start
+        c = (sel.sum(0) @ np.arange(sel.shape[1]))/a + b[1].start
+        cents.append((r, c))
     return np.array(areas), boxes, cents
 
 # %% ../nbs/01_pipeline.ipynb #e367d0c9
 def _keep(lab, n:int, min_ratio:float, extra) -> np.ndarray:
-    "Boolean lookup (index: label) of the `n` components of `lab` that `postprocess` keeps: the largest, the second if big enough and beside it, then big pieces centred in their box"
+    "Boolean lookup (index: label) of the `n` components of `lab` that `postprocess` keeps"
     areas, boxes, cents = component_stats(lab)
     order = np.argsort(-areas, kind='stable')
     keep = [order[0]]
-    if n > 1 and areas[order[1]] >= min_ratio*areas[order[0]] and _beside(boxes[order[0]], cents[order[0]], boxes[order[1]], cents[order[1]]): keep.append(order[1])
+    a, b = order[0], order[1] if n > 1 else None
+    if n > 1 and areas[b] >= min_ratio*areas[a] and _beside(boxes[a], cents[a], boxes[b], cents[b]):
+        keep.append(order[1])
     if extra is not None:
         r0, r1 = min(boxes[k][0].start for k in keep), max(boxes[k][0].stop for k in keep)
         c0, c1 = min(boxes[k][1].start for k in keep), max(boxes[k][1].stop for k in keep)
-        keep += [k for k in order[len(keep):] if areas[k] >= extra*areas[order[0]] and r0 <= cents[k][0] < r1 and c0 <= cents[k][1] < c1]
-    lut = np.zeros(n + 1, bool); lut[np.array(keep) + 1] = True
+        inside = lambda k: r0 <= cents[k][0] < r1 and c0 <= cents[k][1] < c1
+        keep += [k for k in order[len(keep):] if areas[k] >= extra*areas[order[0]] and inside(k)]
+    lut = np.zeros(n + 1, bool)
+    lut[np.array(keep) + 1] = True
     return lut
 
 # %% ../nbs/01_pipeline.ipynb #f08e8962
 def label16(m:np.ndarray, structure=None) -> tuple:
-    "`scipy.ndimage.label` of bool `m`, in int16 when the components fit (half the memory of int32 on a 20 M pixel mask)"
+    "`scipy.ndimage.label` of bool `m`, in int16 when the components fit (half the memory of int32 on 20 M pixels)"
     try: return ndimage.label(m, structure, output=np.int16)
     except RuntimeError: return ndimage.label(m, structure)   # more than 32767 components
 
@@ -110,23 +120,27 @@ def label16(m:np.ndarray, structure=None) -> tuple:
 def postprocess(mask:np.ndarray, # 2-D bool mask predicted by the model
                 min_ratio:float=0.1, # smallest area of the second component kept, relative to the largest
                 max_hole:float=0.05, # largest hole filled, relative to the mask's area
-                extra:float=0.05, # further components at least this big (relative to the largest) centred inside the kept lungs' box stay; None: none
+                extra:float=0.05, # keep pieces this big (relative to the largest) centred in the lungs' box; None: none
                ) -> np.ndarray:
-    "Keep the largest component and, if large enough and beside it, the second (plus large pieces centred in their box); fill small holes"
+    "Keep the largest component, the second if large enough and beside it, and large pieces inside; fill small holes"
     m = np.asarray(mask, bool)
     lab, n = label16(m, np.ones((3, 3)))
     if n == 0: return m.copy()
-    out = _keep(lab, n, min_ratio, extra)[lab]; del lab
-    holes = ndimage.binary_fill_holes(out); holes &= ~out
-    hl, nh = label16(holes); del holes
+    out = _keep(lab, n, min_ratio, extra)[lab]
+    del lab
+    holes = ndimage.binary_fill_holes(out)
+    holes &= ~out
+    hl, nh = label16(holes)
+    del holes
     if nh:
-        small = np.zeros(nh + 1, bool); small[1:] = component_stats(hl)[0] <= max_hole*out.sum()
+        small = np.zeros(nh + 1, bool)
+        small[1:] = component_stats(hl)[0] <= max_hole*out.sum()
         out |= small[hl]
     return out
 
 # %% ../nbs/01_pipeline.ipynb #ee1f5b39
 def qc_score(prob:np.ndarray, band:tuple=(0.2, 0.8), thresh:float=0.5) -> float:
-    "Uncertain pixels (`band[0]` < p < `band[1]`) per predicted lung pixel (p > `thresh`) of probability map `prob`; 1 if no lung; higher is worse"
+    "Uncertain pixels (`band[0]` < p < `band[1]`) per lung pixel (p > `thresh`) of map `prob`; 1 if no lung"
     lung = int((prob > thresh).sum())
     return 1. if lung == 0 else float(((prob > band[0]) & (prob < band[1])).sum()/lung)
 
@@ -134,12 +148,39 @@ def qc_score(prob:np.ndarray, band:tuple=(0.2, 0.8), thresh:float=0.5) -> float:
 UNDECIDED = dict(threshold=0.5, postprocess=None, qc=None, tta=False, input_check=True, framing=True)
 
 def settings_of(meta:dict, **overrides) -> dict:
-    "Pipeline settings of weights with metadata `meta`: input `size`, then the JSON's `pipeline` block over `UNDECIDED`, then `overrides`"
+    "Pipeline settings of weights of metadata `meta`: `size`, the JSON's `pipeline` block over `UNDECIDED`, `overrides`"
     s = {**UNDECIDED, **{k: v for k, v in meta.get('pipeline', {}).items() if k in UNDECIDED}, 'size': meta['size']}
     return {**s, **overrides}
 
+# %% ../nbs/01_pipeline.ipynb #9cb75d02
+def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False,
+                      no_framing:bool=False) -> dict:
+    "The settings that options `--thresh`, `--raw`, `--tta`, `--no-input-check` and `--no-framing` replace"
+    o = {} if thresh is None else dict(threshold=thresh)
+    if no_input_check: o['input_check'] = False
+    if no_framing: o['framing'] = False
+    if raw: o['postprocess'] = None
+    if tta: o['tta'] = True
+    return o
+
+# %% ../nbs/01_pipeline.ipynb #bb58d71d
+def pipeline_opts(
+    model:str=None, # a shipped model's name (e.g. large), an .onnx, or a .pth/.json with its .onnx beside it
+    extent:str='visible', # lung extent: 'visible' (the lung field) or 'anatomical' (also behind heart and diaphragm)
+    tta:bool=False, # average with the prediction of the horizontally flipped image
+    thresh:float=None, # lung probability threshold (default: the model's JSON)
+    raw:bool=False, # skip the post-processing the model's JSON asks for
+    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
+    no_framing:bool=False, # segment the whole image, without first cutting it to its exposed field
+    bs:int=8, # images predicted together
+) -> dict:
+    "The options of every command that runs the pipeline, as `model`, `extent`, `settings` (overrides) and `bs`"
+    settings = setting_overrides(thresh, raw, tta, no_input_check, no_framing)
+    return dict(model=model, extent=extent, settings=settings, bs=bs)
+
 # %% ../nbs/01_pipeline.ipynb #c7328bd1
-Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field', defaults=(0, False, '', None))
+Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field',
+                    defaults=(0, False, '', None))
 
 def _in_field(prob:np.ndarray, hw:tuple, s:dict, check) -> Result:
     "The `Result` of network map `prob` (made on the upright image) for a field of size `hw`, after input check `check`"
@@ -178,7 +219,7 @@ def check_loaded(loaded:list, s:dict) -> list:
     return checks
 
 def upright_maps(loaded:list, checks:list, net, s:dict, bs:int=8) -> list:
-    "Network map of the working copy first in each item of `loaded`, turned upright as `checks` say; None if turned away"
+    "Network map of the working copy first in each item of `loaded`, upright as `checks` say; None if turned away"
     todo = [upright(x[0], c) for x, c in zip(loaded, checks) if not c.rejected]
     probs = iter(net_probs(net, todo, s['size'], bs, s['tta']) if todo else [])
     return [None if c.rejected else next(probs) for c in checks]
@@ -187,7 +228,8 @@ def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
     "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`"
     fr = framed(loaded, s)
     checks = check_loaded(fr, s)
-    return [finish(p, hw, s, c, box) for p, (_, hw, box, _), c in zip(upright_maps(fr, checks, net, s, bs), fr, checks)]
+    maps = upright_maps(fr, checks, net, s, bs)
+    return [finish(p, hw, s, c, box) for p, (_, hw, box, _), c in zip(maps, fr, checks)]
 
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
@@ -259,29 +301,22 @@ def meta_path(fn) -> Path:
 def load_meta(fn=None) -> dict:
     "The JSON metadata beside weights `fn` (default: the shipped model)"
     fn = Path(fn or default_weights())
-    if not meta_path(fn).exists(): raise FileNotFoundError(f"{meta_path(fn)}: model metadata not found (expected beside {fn.name})")
+    if not meta_path(fn).exists():
+        raise FileNotFoundError(f"{meta_path(fn)}: model metadata not found (expected beside {fn.name})")
     return json.loads(meta_path(fn).read_text())
-
-# %% ../nbs/01_pipeline.ipynb #b81c9936
-class OnnxNet:
-    "A network (batch (N,1,S,S) float32 in 0..1 → lung probabilities (N,S,S)) run by onnxruntime from ONNX file `fn`"
-    def __init__(self, fn, threads:int=0):
-        import onnxruntime as ort
-        o = ort.SessionOptions(); o.intra_op_num_threads = threads; o.log_severity_level = 3
-        self.sess = ort.InferenceSession(str(fn), o, providers=['CPUExecutionProvider'])
-        self.name = self.sess.get_inputs()[0].name
-    def __call__(self, x:np.ndarray) -> np.ndarray: return self.sess.run(None, {self.name: np.ascontiguousarray(x, np.float32)})[0]
 
 # %% ../nbs/01_pipeline.ipynb #af6faab8
 def shipped_models() -> list:
-    "Names of the models shipped in the package besides the default: `weights/<name>.onnx` with its JSON (the input checker is not one)"
-    return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if f.name not in (WEIGHTS, CHECK_WEIGHTS) and meta_path(f).exists())
+    "Names of the models shipped besides the default: `weights/<name>.onnx` with its JSON (not the input checker)"
+    named = lambda f: f.name not in (WEIGHTS, CHECK_WEIGHTS) and meta_path(f).exists()
+    return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if named(f))
 
 # %% ../nbs/01_pipeline.ipynb #db587431
 def onnx_path(model=None) -> Path:
-    "The ONNX file of `model`: None (the shipped default), the name of a model shipped beside it (`shipped_models`), an .onnx file, or torch weights (.pth) or JSON with the .onnx beside them"
+    "The ONNX file of `model`: None (the default), a `shipped_models` name, an .onnx, or a .pth/.json beside its .onnx"
     named = pkg_path()/'weights'/f'{model}.onnx'
-    if model and Path(model).name == str(model) and not Path(model).suffix and meta_path(named).exists(): return named   # a bare name
+    if model and Path(model).name == str(model) and not Path(model).suffix and meta_path(named).exists():
+        return named   # a bare name
     fn = Path(model or default_weights())
     return fn if fn.suffix == '.onnx' else fn.with_suffix('.onnx')
 
@@ -289,31 +324,28 @@ def onnx_path(model=None) -> Path:
 EXTENTS = ('visible', 'anatomical')
 
 def extent_model(extent:str='visible', model=None):
-    "The model (as `onnx_path` takes it) that outlines lung `extent`: `model` itself for the visible field, else the shipped model whose JSON has that extent"
+    "The model (as `onnx_path` takes it) of lung `extent`: `model` for the visible field, else the shipped one for it"
     if extent not in EXTENTS: raise ValueError(f"unknown lung extent {extent!r}; choose one of {', '.join(EXTENTS)}")
     if extent == 'visible': return model
     if model is not None: raise ValueError(f"give either a model or extent {extent!r}, not both")
     found = [m for m in shipped_models() if load_meta(pkg_path()/'weights'/f'{m}.onnx').get('extent') == extent]
-    if not found: raise FileNotFoundError(f"no shipped model outlines the {extent} lung (this build of lungseg has: {', '.join(shipped_models()) or 'the default only'})")
+    if not found:
+        has = ', '.join(shipped_models()) or 'the default only'
+        raise FileNotFoundError(f"no shipped model outlines the {extent} lung (this build of lungseg has: {has})")
     return found[0]
 
 # %% ../nbs/01_pipeline.ipynb #24ca69af
-@functools.lru_cache(maxsize=4)
-def _load_net(fn:str, threads:int, stamp:tuple) -> tuple:
-    meta = load_meta(fn)
-    if meta.get('onnx_sha256') and sha256(fn) != meta['onnx_sha256']: raise ValueError(f"{fn}: SHA-256 differs from {meta_path(fn).name}: corrupt or replaced model")
-    return OnnxNet(fn, threads), meta
-
 def load_net(model=None, threads:int=0) -> tuple:
-    "(network, metadata) of `model` (see `onnx_path`), checked against the SHA-256 in its JSON; cached until either file changes"
+    "(network, metadata) of `model` (see `onnx_path`) by `lungseg.inputcheck.load_onnx`: SHA-checked and cached"
     fn = onnx_path(model)
-    if not fn.exists(): raise FileNotFoundError(f"{fn}: ONNX model not found" + (" (lungseg train writes it beside the .pth)" if model else ''))
-    stamp = tuple(os.stat(f).st_mtime_ns for f in (fn, meta_path(fn)) if f.exists())
-    return _load_net(str(fn.resolve()), threads, stamp)
+    if not fn.exists():
+        hint = " (lungseg train writes it beside the .pth)" if model else ''
+        raise FileNotFoundError(f"{fn}: ONNX model not found{hint}")
+    return load_onnx(fn, threads)
 
 # %% ../nbs/01_pipeline.ipynb #1ce76d40
 def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:
-    "Boolean lung masks of `srcs` (paths, PIL images or arrays), each at its own size, from `model`'s pipeline (or the shipped model of lung `extent`); `overrides` replace stored settings"
+    "Boolean lung masks of `srcs` (paths, PIL images, arrays) at their own size by `model` (or that of `extent`)"
     net, meta = model if isinstance(model, tuple) else load_net(extent_model(extent, model))
     out = []
     for x, r in run_many(srcs, net, settings_of(meta, **overrides), bs):
@@ -322,5 +354,5 @@ def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) 
     return out
 
 def segment(src, model=None, extent:str='visible', **overrides) -> np.ndarray:
-    "Boolean lung mask of `src` (path, PIL image or array) at its own size; `extent='anatomical'` includes the lung behind the heart and the diaphragm; `input_check=False` skips the input check"
+    "Boolean lung mask of `src` (path, PIL image or array) at its own size; `overrides` replace stored settings"
     return segment_many([src], model, extent=extent, **overrides)[0]

@@ -14,89 +14,81 @@ from .data import is_dicom, atomic_write, sample_path
 from .masks import lr_labels, lung_stats, draw_overlay
 from .dicom import write_dicom_seg, SEG_SUFFIX
 from .inputcheck import turn, as_given
-from .engine import Job, run_job, rejected_row
+from fastcore.meta import delegates
+from .engine import Job, run_job, rejected_row, run_spec
 from .framing import field_text
 
 # %% auto #0
-__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'setting_overrides',
-           'predict_job', 'predict_cmd', 'predict_main']
+__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'predict_job', 'predict_cmd',
+           'predict_main']
 
 # %% ../nbs/03_predict.ipynb #6ba6e7b6
 MASK_SUFFIX, OVERLAY_SUFFIX, CSV_NAME = '_mask.png', '_overlay.png', 'predictions.csv'
 
 # %% ../nbs/03_predict.ipynb #f1c8f9a9
 def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=False) -> dict:
-    "{'mask', 'overlay', 'dicom_seg': path} of input `f` with output `stem` in `outd`: None if not asked for, '' for a SEG of a non-DICOM input"
+    "{'mask', 'overlay', 'dicom_seg': path} of input `f`, output `stem` in `outd`: None if not asked for, '' for no SEG"
     seg = (outd/f"{stem}{SEG_SUFFIX}" if is_dicom(f) else '') if dicom_seg else None
-    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=outd/f"{stem}{OVERLAY_SUFFIX}" if overlay else None, dicom_seg=seg)
+    ov = outd/f"{stem}{OVERLAY_SUFFIX}" if overlay else None
+    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=ov, dicom_seg=seg)
 
 # %% ../nbs/03_predict.ipynb #68439872
-CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction', 'right_lung_fraction',
-            'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay', 'dicom_seg', 'model_sha256', 'run_key']
+CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction',
+            'right_lung_fraction', 'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay',
+            'dicom_seg', 'model_sha256', 'run_key']
 
 # %% ../nbs/03_predict.ipynb #39da0721
 def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
-    "Write the mask (0/255, or 0/1/2 with `labels='lr'`), optional overlay and DICOM SEG of pipeline `Result` `res` for input `f` to `out`; return its CSV row"
+    "Write mask (0/255; 0/1/2 with `labels='lr'`), overlay and DICOM SEG of `Result` `res` of `f` to `out`; its row"
     if res.rejected: return rejected_row(f, res)
-    m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart on the upright mask, then turned back
+    m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart upright, then turned back
     lab = as_given(lr_labels(up), res.rotation) if labels == 'lr' or out.get('dicom_seg') else None
-    atomic_write(out['mask'], lambda t: Image.fromarray(lab if labels == 'lr' else m.astype(np.uint8)*255).save(t, format='PNG'))
+    png = lab if labels == 'lr' else m.astype(np.uint8)*255
+    atomic_write(out['mask'], lambda t: Image.fromarray(png).save(t, format='PNG'))
     if out['overlay']: atomic_write(out['overlay'], lambda t: draw_overlay(small, m).save(t, format='PNG'))
     seg = out.get('dicom_seg')   # a path; '' when asked for but the input is not DICOM
     if seg: write_dicom_seg(f, lab, seg)
     q = None if res.qc_score is None else round(res.qc_score, 4)
-    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q, qc_flag=res.qc_flag,
-                rotation=res.rotation, inverted=res.inverted, field=field_text(res.field), mask=str(out['mask']), overlay=str(out['overlay'] or ''),
-                dicom_seg=str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else '')
-
-# %% ../nbs/03_predict.ipynb #38e892f1
-def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False) -> dict:
-    "The pipeline settings that options `--thresh`, `--raw`, `--tta` and `--no-input-check` replace, as `lungseg.pipeline.settings_of` takes them (`lungseg pacs` uses them too)"
-    o = {} if thresh is None else dict(threshold=thresh)
-    if no_input_check: o['input_check'] = False
-    if raw: o['postprocess'] = None
-    if tta: o['tta'] = True
-    return o
+    seg_text = str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else ''
+    return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q,
+                qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted, field=field_text(res.field),
+                mask=str(out['mask']), overlay=str(out['overlay'] or ''), dicom_seg=seg_text)
 
 # %% ../nbs/03_predict.ipynb #ecb3463b
 def _report(n:dict, kept:int, outd):
-    ok, rej = n.get('ok', 0), n.get('rejected', 0); tot = sum(n.values())
-    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), {rej} rejected as not frontal chest X-rays, "
+    ok, rej = n.get('ok', 0), n.get('rejected', 0)
+    tot = sum(n.values())
+    print(f"{ok} of {tot} images segmented ({kept} kept from an earlier run), "
+          f"{rej} rejected as not frontal chest X-rays, "
           f"{tot - ok - rej} errors; masks and {CSV_NAME} in {outd}")
 
 # %% ../nbs/03_predict.ipynb #4a1ca236
 def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> Job:
     "The engine's `Job` of `lungseg predict` with these options"
     outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg)
-    return Job('predict', CSV_NAME, CSV_COLS, outputs, functools.partial(save_result, labels=labels), dict(labels=labels), ('ok', 'rejected'), _report)
+    work = functools.partial(save_result, labels=labels)
+    return Job('predict', CSV_NAME, CSV_COLS, outputs, work, dict(labels=labels), ('ok', 'rejected'), _report)
 
 # %% ../nbs/03_predict.ipynb #6cbb98d7
+@delegates(run_spec)
 def predict_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
-    out:str='predictions', # output folder for <stem>_mask.png, <stem>_overlay.png, <stem>_seg.dcm and predictions.csv
-    model:str=None, # model: the name of a model shipped beside the default (large), an .onnx, or .pth/.json with the .onnx beside it; default: the model shipped in the package
-    extent:str='visible', # lung extent: 'visible' (the lung field; default) or 'anatomical' (also behind the heart and the diaphragm dome)
+    out:str='predictions', # output folder for the masks, overlays, DICOM SEGs and predictions.csv
     overlay:bool=False, # also write <stem>_overlay.png, the mask drawn on the image (at most 1024 px)
     labels:str='lung', # mask values: 'lung' (0/255) or 'lr' (1 = the patient's right lung, 2 = the left)
     dicom_seg:bool=False, # also write <stem>_seg.dcm, a DICOM Segmentation (right and left lung), for each DICOM input
-    resume:bool=False, # skip inputs that an earlier run into OUT finished with the same model and settings
-    workers:int=2, # threads that read and write while the network runs (1: all in one thread)
-    dask:str=None, # run on a dask cluster: 'local:N' or a scheduler address (pip install "lungseg[dask]")
-    tta:bool=False, # average with the prediction of the horizontally flipped image
-    thresh:float=None, # lung probability threshold (default: the model's JSON)
-    raw:bool=False, # skip the post-processing the model's JSON asks for
-    no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?), for a trusted archive
-    bs:int=8, # images predicted together
-    quiet:bool=False, # no progress bar and summary
     sample:bool=False, # also segment the sample X-rays shipped in the package (lungseg/sample/images)
+    **kwargs,
 ) -> int:
-    "Segment the lungs in INPUT files and folders; write masks (PNG at the input's size), overlays, DICOM SEGs and predictions.csv to OUT"
-    if labels not in ('lung', 'lr'): print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}"); return 2
+    "Segment the lungs in INPUT files and folders; write masks (PNG), overlays, DICOM SEGs and predictions.csv to OUT"
+    if labels not in ('lung', 'lr'):
+        print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}")
+        return 2
     inputs = [*inputs, *([sample_path()/'images'] if sample else [])]
-    return run_job(predict_job(overlay, dicom_seg, labels), inputs, out, model, extent, setting_overrides(thresh, raw, tta, no_input_check), resume, workers, dask, bs, quiet)
+    return run_job(predict_job(overlay, dicom_seg, labels), run_spec(inputs, out, **kwargs))
 
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)
 def predict_main(**kwargs) -> int:
-    "`predict_cmd` called with keyword arguments only, as the `lungseg` dispatcher does (`inputs` is the list of inputs)"
+    "`predict_cmd` called with keyword arguments only, as the `lungseg` dispatcher does (`inputs`: the list of inputs)"
     return predict_cmd(*kwargs.pop('inputs', ()), **kwargs)

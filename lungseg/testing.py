@@ -25,7 +25,8 @@ def _dicom_header(fn, shape, bits:int, mono1:bool):
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(fn), {}, file_meta=meta, preamble=b'\0'*128)
     ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, 'DX'
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID, ds.PatientName = generate_uid(), generate_uid(), 'LUNGSEG-TEST', 'Test^Sample'
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientID, ds.PatientName = 'LUNGSEG-TEST', 'Test^Sample'
     ds.Rows, ds.Columns = shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME1' if mono1 else 'MONOCHROME2'
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
@@ -36,14 +37,17 @@ def _jpeg_pixels(ds, img:np.ndarray):
     "Put 2-D uint8 `img` into `ds` as JPEG baseline (8 bit, encoded by Pillow, encapsulated)"
     from pydicom.encaps import encapsulate
     from pydicom.uid import JPEGBaseline8Bit
-    buf = io.BytesIO(); Image.fromarray(img).save(buf, format='JPEG', quality=95)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format='JPEG', quality=95)
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
-    ds.PixelData = encapsulate([buf.getvalue()]); ds['PixelData'].VR = 'OB'
+    ds.PixelData = encapsulate([buf.getvalue()])
+    ds['PixelData'].VR = 'OB'
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
 
 # %% ../nbs/07_testing.ipynb #f0c5dd4d
-def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0., window:tuple=None, syntax=None, frames:int=1, attrs:dict=None):
-    "Write 2-D uint8 `img` as a `bits`-bit secondary-capture DICOM (`frames` copies), compressed with transfer syntax `syntax` (JPEG baseline, JPEG-LS, JPEG 2000, RLE) if given; header attributes `attrs` {keyword: value} set last"
+def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1., intercept:float=0.,
+                window:tuple=None, syntax=None, frames:int=1, attrs:dict=None):
+    "Write uint8 `img` as a `bits`-bit capture DICOM (`frames` copies) in transfer `syntax` if given; `attrs` set last"
     ds = _dicom_header(fn, img.shape, bits, mono1)
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     if window: ds.WindowCenter, ds.WindowWidth = window
@@ -58,31 +62,41 @@ def write_dicom(img:np.ndarray, fn, bits:int=12, mono1:bool=False, slope:float=1
 
 # %% ../nbs/07_testing.ipynb #b52f6e14
 def example_inputs(d, srcs:list) -> dict:
-    "Write sample images `srcs` (≥ 11 paths) into folder `d` as every supported kind; return {file name: (height, width)}"
+    "Write sample images `srcs` (≥ 11 paths) into folder `d` as every supported kind; {file name: (height, width)}"
     from pydicom.uid import JPEG2000Lossless, RLELossless, JPEGLSLossless, JPEGBaseline8Bit
-    d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
     g, sz = [read_gray(s) for s in srcs], {}
-    def save(name, im, **kw): im.save(d/name, **kw); sz[name] = im.size[::-1]
-    save('png8.png', Image.fromarray(g[0])); save('bmp.bmp', Image.fromarray(g[4]))
+    def save(name, im, **kw):
+        im.save(d/name, **kw)
+        sz[name] = im.size[::-1]
+    save('png8.png', Image.fromarray(g[0]))
+    save('bmp.bmp', Image.fromarray(g[4]))
     save('png16.png', Image.fromarray((g[1].astype(np.uint16)*257 >> 4).astype(np.uint16)))  # 12 bits in a 16-bit PNG
     save('jpeg.jpg', Image.fromarray(g[2]).resize((300, 240)), quality=90)
     save('tiff16.tif', Image.fromarray(g[3].astype(np.uint16)*257).resize((200, 320)))
     save('rgb.png', Image.fromarray(np.stack([g[5]]*3, -1)).resize((320, 256)))
     save('rgba.png', Image.fromarray(np.dstack([g[6]]*3 + [np.full_like(g[6], 255)])))
-    for name, i, kw in [('mono2.dcm', 7, dict(intercept=-1024., window=(1024., 4096.))), ('mono1.dcm', 8, dict(mono1=True)), ('noext_dicom', 9, dict(bits=16)),
-                        ('j2k.dcm', 10, dict(syntax=JPEG2000Lossless)), ('rle.dcm', 0, dict(syntax=RLELossless)), ('jpegls.dcm', 1, dict(syntax=JPEGLSLossless)),
+    for name, i, kw in [('mono2.dcm', 7, dict(intercept=-1024., window=(1024., 4096.))),
+                        ('mono1.dcm', 8, dict(mono1=True)), ('noext_dicom', 9, dict(bits=16)),
+                        ('j2k.dcm', 10, dict(syntax=JPEG2000Lossless)),
+                        ('rle.dcm', 0, dict(syntax=RLELossless)), ('jpegls.dcm', 1, dict(syntax=JPEGLSLossless)),
                         ('jpeg_baseline.dcm', 2, dict(syntax=JPEGBaseline8Bit))]:
-        write_dicom(g[i], d/name, **kw); sz[name] = g[i].shape
+        write_dicom(g[i], d/name, **kw)
+        sz[name] = g[i].shape
     return sz
 
 # %% ../nbs/07_testing.ipynb #cde8135c
 def broken_inputs(d) -> list:
     "Write broken files into folder `d`; return their names"
-    d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
     (d/'corrupt.png').write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(range(256))*2)
     (d/'empty.png').write_bytes(b'')
     (d/'notdicom.dcm').write_bytes(b'this is not a DICOM file\n'*20)
-    buf = io.BytesIO(); Image.new('L', (64, 64), 128).save(buf, format='JPEG'); (d/'truncated.jpg').write_bytes(buf.getvalue()[:40])
+    buf = io.BytesIO()
+    Image.new('L', (64, 64), 128).save(buf, format='JPEG')
+    (d/'truncated.jpg').write_bytes(buf.getvalue()[:40])
     (d/'notes.xyz').write_text('unsupported')
     return ['corrupt.png', 'empty.png', 'notdicom.dcm', 'truncated.jpg', 'notes.xyz']
 
@@ -90,26 +104,34 @@ def broken_inputs(d) -> list:
 def tampered_model(d) -> Path:
     "Copy of the shipped ONNX model and its JSON in folder `d` with one byte of the graph changed; its path"
     from lungseg.pipeline import default_weights, meta_path
-    d = Path(d); d.mkdir(parents=True, exist_ok=True); fn = d/'tampered.onnx'
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    fn = d/'tampered.onnx'
     shutil.copy(meta_path(default_weights()), meta_path(fn))
-    b = bytearray(default_weights().read_bytes()); b[len(b)//2] ^= 0xFF; fn.write_bytes(bytes(b))
+    b = bytearray(default_weights().read_bytes())
+    b[len(b)//2] ^= 0xFF
+    fn.write_bytes(bytes(b))
     return fn
 
 # %% ../nbs/07_testing.ipynb #5b304520
 def write_study(d, imgs:list, modalities:list, study_uid:str=None) -> list:
-    "Write 2-D uint8 `imgs` into folder `d` as DICOM files of one study, each in its own series with the modality in `modalities`; their paths"
+    "Write uint8 `imgs` into folder `d` as DICOM files of one study, one series each, of `modalities`; their paths"
     from pydicom.uid import generate_uid
-    d = Path(d); d.mkdir(parents=True, exist_ok=True); study, out = study_uid or generate_uid(), []
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    study, out = study_uid or generate_uid(), []
     for i, (img, mod) in enumerate(zip(imgs, modalities)):
         out.append(fn := d/f"{i:02d}_{mod.lower()}.dcm")
-        write_dicom(img, fn, attrs=dict(StudyInstanceUID=study, SeriesInstanceUID=generate_uid(), Modality=mod, SeriesNumber=i + 1, InstanceNumber=1,
-                                        StudyDate='20240115', AccessionNumber=f'LS{i:04d}'))
+        write_dicom(img, fn, attrs=dict(StudyInstanceUID=study, SeriesInstanceUID=generate_uid(), Modality=mod,
+                                        SeriesNumber=i + 1, InstanceNumber=1, StudyDate='20240115',
+                                        AccessionNumber=f'LS{i:04d}'))
     return out
 
 # %% ../nbs/07_testing.ipynb #945fa3b5
 def broken_dicom(fn, img:np.ndarray, study_uid:str=None) -> Path:
-    "Write 2-D uint8 `img` as a DX DICOM file `fn` (in study `study_uid` if given) whose header claims twice its rows: readable header, undecodable image"
-    fn = Path(fn); write_dicom(img, fn, attrs=dict(Rows=2*img.shape[0], **({'StudyInstanceUID': study_uid} if study_uid else {})))
+    "Write uint8 `img` as DX DICOM `fn` (in study `study_uid`) whose header claims twice its rows: undecodable pixels"
+    fn = Path(fn)
+    write_dicom(img, fn, attrs=dict(Rows=2*img.shape[0], **({'StudyInstanceUID': study_uid} if study_uid else {})))
     return fn
 
 # %% ../nbs/07_testing.ipynb #fecdc6a1
@@ -117,7 +139,8 @@ ORTHANC_PLUGINS = ('/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib
 
 def orthanc_binary():
     "Path of the Orthanc program and of its DICOMweb plugin, or None if either is not installed"
-    exe = shutil.which('Orthanc') or next((p for p in ('/usr/sbin/Orthanc', '/usr/bin/Orthanc') if Path(p).exists()), None)
+    exe = shutil.which('Orthanc') or next((p for p in ('/usr/sbin/Orthanc', '/usr/bin/Orthanc') if Path(p).exists()),
+                                          None)
     plugin = next((p for p in ORTHANC_PLUGINS if Path(p).exists()), None)
     return (exe, plugin) if exe and plugin else None
 
@@ -134,49 +157,66 @@ def orthanc_missing(env:dict=None) -> str:
 def free_port() -> int:
     "A TCP port that is free on the loopback interface now"
     import socket
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 # %% ../nbs/07_testing.ipynb #ba39900a
 def orthanc_config(d:Path, port:int, plugin:str, users:dict=None, lua:str=None) -> dict:
-    "Orthanc's configuration: storage in folder `d`, HTTP on loopback port `port`, DICOMweb on, no DICOM port; basic authentication for `users` {name: password}; Lua script `lua`"
-    cfg = dict(Name='lungseg-test', StorageDirectory=str(d/'db'), IndexDirectory=str(d/'db'), HttpPort=port, RemoteAccessAllowed=False,
-               DicomServerEnabled=False, Plugins=[plugin], DicomWeb=dict(Enable=True, Root='/dicom-web/'),
+    "Orthanc's configuration: storage in `d`, HTTP on loopback `port`, DICOMweb, basic auth for `users`, Lua `lua`"
+    cfg = dict(Name='lungseg-test', StorageDirectory=str(d/'db'), IndexDirectory=str(d/'db'), HttpPort=port,
+               RemoteAccessAllowed=False, DicomServerEnabled=False, Plugins=[plugin],
+               DicomWeb=dict(Enable=True, Root='/dicom-web/'),
                AuthenticationEnabled=bool(users), RegisteredUsers=users or {})
-    if lua: (d/'filter.lua').write_text(lua); cfg['LuaScripts'] = [str(d/'filter.lua')]
+    if lua:
+        (d/'filter.lua').write_text(lua)
+        cfg['LuaScripts'] = [str(d/'filter.lua')]
     return cfg
 
 # %% ../nbs/07_testing.ipynb #f03b621e
 def _wait_up(p, url:str, auth, log:Path, timeout:float):
-    "Wait until the Orthanc process `p` answers at `url`; RuntimeError with the end of its log if it exits or does not answer in `timeout` seconds"
+    "Wait until Orthanc process `p` answers at `url`; RuntimeError with its log's end if it exits or `timeout` passes"
     import time, urllib.request, urllib.error
-    req = urllib.request.Request(url + '/studies', headers={'Authorization': 'Basic ' + base64.b64encode(':'.join(auth).encode()).decode()} if auth else {})
+    basic = {'Authorization': 'Basic ' + base64.b64encode(':'.join(auth).encode()).decode()} if auth else {}
+    req = urllib.request.Request(url + '/studies', headers=basic)
     end = time.monotonic() + timeout
     while time.monotonic() < end and p.poll() is None:
-        try: urllib.request.urlopen(req, timeout=2).close(); return
+        try:
+            urllib.request.urlopen(req, timeout=2).close()
+            return
         except (urllib.error.URLError, ConnectionError, OSError): time.sleep(0.1)
-    raise RuntimeError(f"Orthanc did not start ({'exited ' + str(p.returncode) if p.poll() is not None else 'no answer'}): {log.read_text()[-800:]}")
+    how = 'exited ' + str(p.returncode) if p.poll() is not None else 'no answer'
+    raise RuntimeError(f"Orthanc did not start ({how}): {log.read_text()[-800:]}")
 
 # %% ../nbs/07_testing.ipynb #5f8f2030
 @contextlib.contextmanager
 def orthanc_server(d=None, users:dict=None, lua:str=None, timeout:float=30.):
-    "Run Orthanc with DICOMweb on a free loopback port, storing in folder `d` (a temporary one if None); yield its DICOMweb root URL; stop it after"
+    "Run Orthanc with DICOMweb on a free loopback port, storing in `d` (None: a temporary one); yield its DICOMweb root"
     found = orthanc_binary()
     if not found: raise FileNotFoundError("Orthanc is not installed: apt-get install orthanc orthanc-dicomweb")
     with tempfile.TemporaryDirectory(prefix='lungseg-orthanc-') as tmp:
-        d = Path(d or tmp); d.mkdir(parents=True, exist_ok=True); port = free_port()
+        d = Path(d or tmp)
+        d.mkdir(parents=True, exist_ok=True)
+        port = free_port()
         (d/'orthanc.json').write_text(json.dumps(orthanc_config(d, port, found[1], users, lua), indent=1))
-        with open(d/'orthanc.log', 'wb') as log: p = subprocess.Popen([found[0], str(d/'orthanc.json')], stdout=log, stderr=subprocess.STDOUT, cwd=d)
+        with open(d/'orthanc.log', 'wb') as log:
+            p = subprocess.Popen([found[0], str(d/'orthanc.json')], stdout=log, stderr=subprocess.STDOUT, cwd=d)
         url = f'http://127.0.0.1:{port}/dicom-web'
-        try: _wait_up(p, url, next(iter(users.items())) if users else None, d/'orthanc.log', timeout); yield url
+        try:
+            _wait_up(p, url, next(iter(users.items())) if users else None, d/'orthanc.log', timeout)
+            yield url
         finally:
             p.terminate()
             try: p.wait(10)
-            except subprocess.TimeoutExpired: p.kill(); p.wait()
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 # %% ../nbs/07_testing.ipynb #c1a1a6b7
 def self_signed_cert(d) -> Path:
-    "Make a self-signed certificate for 127.0.0.1 in folder `d` with the openssl command: cert.pem (the CA bundle a client trusts) and key.pem; the first"
+    "A self-signed certificate for 127.0.0.1 in folder `d` by openssl: cert.pem (a client's CA bundle), key.pem"
     d = Path(d)
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(d/'key.pem'), '-out', str(d/'cert.pem'), '-days', '2',
-                    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(d/'key.pem'),
+                    '-out', str(d/'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1',
+                    '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
     return d/'cert.pem'
