@@ -46,7 +46,6 @@ def readme():
         (ROOT/fn).parent.mkdir(exist_ok=True)
         (ROOT/fn).write_bytes(res['outputs'][fn])
     (ROOT/'README.md').write_text(md.rstrip('\n') + '\n')
-    print('wrote README.md')
 
 def patch_nbdev():
     "nbdev's doc processors, with `show_doc` entries in source order and no `#| slow` cell run (as in nbdev-test)"
@@ -102,12 +101,13 @@ def ort_web(dest: Path):
                                    f'https://www.npmjs.com/package/{name}/v/{ver}\n')
 
 def try_page(site: Path) -> str:
-    "The Try-it page's files in `site/try/` (scripts, shipped model and JSON, samples, onnxruntime-web); its source"
+    "The Try-it page's files in `site/try/` (scripts, models and their JSON, samples, onnxruntime-web); its source"
     from lungseg.pipeline import default_weights, meta_path, load_meta, settings_of
     from lungseg.data import sample_path
+    from lungseg.inputcheck import check_weights
     shutil.rmtree(d := site/'try', ignore_errors=True)
     shutil.copytree(TRY, d, ignore=shutil.ignore_patterns('*.md'))
-    for f in (default_weights(), meta_path(default_weights())): shutil.copy(f, d)
+    for f in [g for w in (default_weights(), check_weights()) for g in (w, meta_path(w))]: shutil.copy(f, d)
     shutil.copytree(sample_path()/'images', d/'samples')
     (d/'samples.json').write_text(json.dumps(sorted(f.name for f in (d/'samples').glob('*.png'))))
     ort_web(d/'ort')
