@@ -42,7 +42,8 @@ import json, argparse, os
 from pathlib import Path
 import torch
 from lungseg.data import manifest, atomic_write, pkg_path
-from lungseg.train import train, record_run
+from lungseg.train import train
+from harness import record_run
 
 STAGES = dict(s256=dict(size=256, epochs=16, lr=3e-3, init=None), s384=dict(size=384, epochs=6, lr=1e-3, init='s256'),
               distill=dict(size=384, epochs=4, lr=5e-4, init='s384', loss='ce_dice_soft', teachers=['s384', 'large']))

@@ -15,7 +15,8 @@ import json, argparse
 from pathlib import Path
 import torch
 from lungseg.data import manifest
-from lungseg.train import train, repeat_rows, record_run
+from lungseg.train import train
+from harness import repeat_rows, record_run
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--epochs', type=int, default=3)
 p.add_argument('--lr', type=float, default=5e-4); p.add_argument('--loss', default='ce_dice')

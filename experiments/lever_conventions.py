@@ -31,7 +31,8 @@ import json, argparse
 from pathlib import Path
 import torch
 from lungseg.data import manifest, atomic_write, pkg_path
-from lungseg.train import train, record_run
+from lungseg.train import train
+from harness import record_run
 
 EPOCHS = dict(visible=4, control=4, anatomical=16)
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('name', choices=sorted(EPOCHS))

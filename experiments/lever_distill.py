@@ -32,7 +32,8 @@ import json, argparse
 from pathlib import Path
 import torch
 from lungseg.data import manifest, atomic_write
-from lungseg.train import train, record_run, repeat_rows
+from lungseg.train import train
+from harness import record_run, repeat_rows
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--alpha', type=float, default=0.5)
 g = p.add_mutually_exclusive_group()   # a continuation keeps the Montgomery weight of the run it continues

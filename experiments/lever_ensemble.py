@@ -13,7 +13,7 @@ import numpy as np, torch
 from lungseg.data import manifest
 from lungseg.model import load_model, torch_net
 from lungseg.evaluate import evaluate_model
-from lungseg.train import train_stages, total_train_seconds
+from lungseg.card import train_stages, total_train_seconds
 from lungseg.pipeline import UNDECIDED, default_weights
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=2)

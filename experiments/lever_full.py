@@ -26,7 +26,8 @@ import json, argparse
 from pathlib import Path
 import torch
 from lungseg.data import manifest
-from lungseg.train import train, repeat_rows, record_run
+from lungseg.train import train
+from harness import repeat_rows, record_run
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--e256', type=int, default=12); p.add_argument('--e384', type=int, default=5)

@@ -14,7 +14,8 @@ import json, shutil, argparse
 from pathlib import Path
 import torch
 from lungseg.data import manifest
-from lungseg.train import train, repeat_rows
+from lungseg.train import train
+from harness import repeat_rows
 from lungseg.pipeline import default_weights   # the shipped ONNX model; its torch weights (.pth) sit beside it
 
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--threads', type=int, default=1)

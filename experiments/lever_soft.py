@@ -18,7 +18,7 @@ Writes runs/lever_soft/NAME/ and the small records to records/lever_soft/NAME/ (
 import argparse
 import torch
 from lungseg.data import manifest
-from lungseg.train import run_experiment
+from harness import run_experiment
 
 RUNS = {'control_s7': dict(seed=7), 'soft3_s42': dict(seed=42, loss='ce_dice_soft'), 'soft3_s7': dict(seed=7, loss='ce_dice_soft')}
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--only', nargs='*', default=list(RUNS))

@@ -3,7 +3,7 @@
 Images become JPEG (quality 85 by default) and masks 1-bit PNG, in the Kaggle layout and under the same stems, so that the stored
 split (lungseg/split.csv) and convention calls (lungseg/conventions.csv) apply unchanged. Only the image/mask pairs are
 copied. The copy is for training runs on the device only: JPEG changes the images slightly, so the valid and test scores
-of weights trained there are computed here on the original PNGs (`lungseg.train.record_run` on the returned weights).
+of weights trained there are computed here on the original PNGs (`harness.record_run` on the returned weights).
 The copy lives under runs/ (git-ignored): a data set is never committed. Pass it to the device with `carry`.
 
     python experiments/pack_data.py DATA_DIR [--out runs/packed] [--quality 85]

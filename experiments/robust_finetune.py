@@ -24,7 +24,8 @@ import json, argparse
 from pathlib import Path
 import pandas as pd, torch
 from lungseg.data import manifest, atomic_write, pkg_path, hash_split
-from lungseg.train import train, record_run
+from lungseg.train import train
+from harness import record_run
 
 
 def wingspan_rows(folder) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from .data import read_mask, atomic_write
 from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
 from .masks import outline
 from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, split_rows
-from .train import train, split_hash, write_model_card
+from .train import train, split_hash
+from .card import write_model_card
 
 # %% auto #0
 __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',

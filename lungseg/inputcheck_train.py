@@ -17,7 +17,7 @@ from .data import atomic_write, read_gray, read_mask, pkg_path
 from .pipeline import load_image, load_net, settings_of, run_many, sha256, shipped_models, onnx_path, load_meta
 from .inputcheck import CHECK_SIZE, decide, sigmoid
 from .evaluate import dice_score
-from .train import write_model_card
+from .card import write_model_card
 
 # %% auto #0
 __all__ = ['WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'ORIENTS', 'VARIANTS', 'package_images', 'neg_split', 'text_page', 'synthetic',
@@ -417,7 +417,7 @@ def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series
 
 # %% ../nbs/12b_input_check.ipynb #538101de
 def refresh_cards():
-    "Rewrite the cards of the default and each shipped alternative from their JSON, with the input check's section"
+    "Rewrite the cards of the default and each shipped alternative from their JSON (`lungseg.card.write_model_card`)"
     for name in [None, *shipped_models()]:
         m = load_meta(onnx_path(name))
         if m.get('test'):

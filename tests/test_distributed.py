@@ -8,6 +8,8 @@ import torch.multiprocessing as mp
 
 from lungseg.data import manifest, sample_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'experiments'))   # experiments/harness.py
+
 
 def odd_valid():
     "The shipped sample with one valid image fewer (3): two processes then need fastai's padding, which the metrics must drop"
@@ -139,7 +141,8 @@ def test_device_choice(fake_cuda, monkeypatch):
 
 
 def test_device_override_reaches_training(fake_cuda, tmp_path, capsys):
-    from lungseg.train import train, train_cmd, run_experiment
+    from lungseg.train import train, train_cmd
+    from harness import run_experiment
     df, _ = manifest(sample_path(), check=False)
     with pytest.raises(RuntimeError, match='NVIDIA'): train(df=df, out=tmp_path/'auto', size=64, epochs=1, bs=4, lr=1e-3, quiet=True)   # CUDA chosen
     assert train_cmd(str(sample_path()), str(tmp_path/'cmd'), size=64, epochs=1, bs=4, lr=1e-3, device='cpu') == 0

@@ -3,9 +3,10 @@
 Builds the site (`tools/build_docs.py site`, as `make docs` does, without rewriting README.md), serves
 `_site/` on localhost and drives headless Chromium through the DevTools protocol: every page renders
 (title and body), shows no nbdev directive, every image on it loads, and every internal link answers
-200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does;
-bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`, not by this test: under CI
-(`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
+200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does:
+it finds the same exposed field, turns a sideways film upright and turns away an image that is not an X-ray as Python
+does; bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`,
+not by this test: under CI (`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
 """
 import base64, functools, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request
@@ -181,11 +182,11 @@ def full_shot(browser, path):
 
 
 def try_wait(browser, what, timeout=180):
-    "The Try-it page's state once its run has ended (`done` or `error`)"
+    "The Try-it page's state once its run has ended (`done`, `rejected` or `error`)"
     end = time.time() + timeout
     while time.time() < end:
         r = browser.eval(TRY_JS)
-        if r['state'] in ('done', 'error'): return r
+        if r['state'] in ('done', 'rejected', 'error'): return r
         time.sleep(0.25)
     raise TimeoutError(f'{what}: the Try-it page did not finish in {timeout} s (status: {r["text"]!r})')
 
@@ -218,16 +219,26 @@ def mask_of(data_url):
 
 def compare_try(name, r, src):
     "Problems of the page's result `r` against lungseg's own pipeline on image file `src`, and the differences"
-    import numpy as np
     from lungseg.pipeline import load_image, load_net, run_pipeline, segment, settings_of
+    from lungseg.inputcheck import turn
     from lungseg.masks import lung_stats
+    net, meta = load_net()
+    ref = run_pipeline([load_image(src)], net, settings_of(meta))[0]
+    field = list(ref.field) if ref.field else None
+    if r['result'] and r['result'].get('field') != field:
+        return [f"{name}: field {r['result'].get('field')}, Python {field}"], None
+    if ref.rejected:
+        if r['state'] == 'rejected' and r['result']['rejected'] == ref.rejected: return [], None
+        return [f'{name}: Python turns it away ({ref.rejected}); the page: {r["state"]}, {r["text"]!r}'], None
     if r['state'] != 'done': return [f'{name}: the page says {r["text"]!r}'], None
     got, want = mask_of(r['mask']), segment(src)
     if got.shape != want.shape: return [f'{name}: mask {got.shape[::-1]} px, the image is {want.shape[::-1]}'], None
-    net, meta = load_net()
-    ref, st = run_pipeline([load_image(src)], net, settings_of(meta))[0], lung_stats(want)
+    st = lung_stats(turn(want, ref.rotation))   # right and left told apart on the upright mask, as in `lungseg predict`
     dice = 2*(got & want).sum()/max(1, got.sum() + want.sum())
     out = [] if dice >= TRY_DICE else [f'{name}: Dice {dice:.4f} with segment() < {TRY_DICE}']
+    if (r['result']['rotation'], r['result']['inverted']) != (ref.rotation, ref.inverted):
+        out.append(f"{name}: turned {r['result']['rotation']}°, inverted {r['result']['inverted']}; "
+                   f"Python: {ref.rotation}°, {ref.inverted}")
     for k in ('lung_fraction', 'right_lung_fraction', 'left_lung_fraction'):
         if abs(r['result'][k] - st[k]) > TRY_SHARE: out.append(f'{name}: {k} {r["result"][k]:.4f} vs {st[k]:.4f} in Python')
     if abs(r['result']['qc_score'] - ref.qc_score) > TRY_QC: out.append(f'{name}: QC score {r["result"]["qc_score"]:.4f} vs {ref.qc_score:.4f}')
@@ -281,6 +292,31 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
               f"QC score within {summary['qc_diff_max']:.4f}")
 
 
+def test_try_page_frames_turns_and_rejects(site, server, browser, tmp_path):
+    "The page frames a film with borders, turns sideways and upside-down films upright, turns away a picture: as Python"
+    import numpy as np
+    from PIL import Image
+    from lungseg.data import sample_path
+    a = np.asarray(Image.open(sorted((sample_path()/'images').glob('*.png'))[3]).resize((300, 240), Image.BILINEAR))
+    yy, xx = np.mgrid[:300, :400]
+    bordered = np.pad(np.pad(a, ((30, 12), (0, 0)), constant_values=235), ((0, 0), (40, 25)), constant_values=8)
+    films = {'bordered.png': bordered,
+             'sideways.png': np.rot90(a), 'upside_down_inverted.png': 255 - np.rot90(a, 2),
+             'rings.png': (np.hypot(yy - 150, xx - 200) % 50 * 5).astype(np.uint8)}   # not an X-ray
+    problems, got = [], {}
+    for name, img in films.items():
+        Image.fromarray(np.ascontiguousarray(img)).save(tmp_path/name)
+        r = try_file(browser, server, tmp_path/name)
+        got[name] = (r['state'], (r['result'] or {}).get('rotation'), (r['result'] or {}).get('inverted'))
+        problems += compare_try(name, r, tmp_path/name)[0]
+        if name in ('bordered.png', 'sideways.png'): full_shot(browser, site/'_screenshots'/f'try_{name[:-4]}.png')
+        if name == 'bordered.png': assert r['result']['field'], 'the page finds no field in a film with borders'
+    full_shot(browser, site/'_screenshots'/'try_rejected.png')
+    assert not problems, '\n'.join(problems)
+    assert [g[0] for g in got.values()] == ['done', 'done', 'done', 'rejected'], got
+    assert got['sideways.png'][1] == 270 and got['upside_down_inverted.png'][1:] == (180, True), got
+
+
 def test_try_page_bad_input(site, server, browser, tmp_path):
     "A non-image, a damaged PNG, a huge one and a DICOM compressed as JPEG-LS get a clear message"
     import struct, zlib
@@ -308,11 +344,13 @@ def test_try_page_bad_input(site, server, browser, tmp_path):
 
 
 def test_try_pipeline_exact(site, server, browser):
-    "pipeline.js, run in the browser, reproduces Pillow's resize, `upsample`, `postprocess`, `qc_score` and `lr_labels` exactly"
+    "pipeline.js in the browser reproduces Pillow's resize, `upsample`, `postprocess`, `qc_score`, `lr_labels` and framing"
     import numpy as np
     from PIL import Image
     from lungseg.pipeline import load_meta, postprocess, qc_score, upsample
     from lungseg.masks import lr_labels
+    from lungseg.framing import field_box
+    from lungseg.data import sample_path
     rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
     sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
     imgs = [rng.integers(0, 256, s[:2], dtype=np.uint8) for s in sizes]
@@ -321,16 +359,21 @@ def test_try_pipeline_exact(site, server, browser):
              for t in (120, 140, 160, 180)]
     prob = rng.random((384, 384), dtype=np.float32)
     prob[:5] = np.float32(0.5/255*np.arange(1, 385))   # halves: numpy rounds them to even
+    x = np.asarray(Image.open(sorted((sample_path()/'images').glob('*.png'))[0]))   # films with borders, reduced or not
+    films = [np.pad(x, ((20, 10), (0, 30))), np.pad(x, ((0, 0), (40, 40)), constant_values=255),
+             np.asarray(Image.fromarray(np.pad(x, ((40, 40), (10, 60)), constant_values=250)).resize((1024, 867))),
+             np.asarray(Image.fromarray(x).resize((1024, 700))), rng.integers(0, 256, (300, 411), dtype=np.uint8)]
     js = '''(async () => {
       const P = await import('%stry/pipeline.js'), dec = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
       const enc = a => { let s = ''; for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192)); return btoa(s); };
-      const sizes = %s, imgs = %s, blobs = %s, pp = %s, prob = new Float32Array(dec('%s').buffer);
+      const sizes = %s, imgs = %s, blobs = %s, pp = %s, prob = new Float32Array(dec('%s').buffer), films = %s;
       return {resize: sizes.map(([h0, w0, h, w], i) => enc(P.resizeBilinear(dec(imgs[i]), h0, w0, h, w))),
               post: blobs.map(b => enc(P.postprocess(dec(b), 240, 200, pp))),
               lr: blobs.map(b => enc(P.lrLabels(dec(b), 240, 200))),
-              up: enc(P.upsample(prob, 384, 300, 500)), qc: P.qcScore(prob, [0.2, 0.8], 0.5)};
+              up: enc(P.upsample(prob, 384, 300, 500)), qc: P.qcScore(prob, [0.2, 0.8], 0.5),
+              field: films.map(([f, h, w]) => P.fieldBox(dec(f), h, w, 2 * h, 2 * w))};
     })()''' % (server, json.dumps(sizes), json.dumps([enc(a) for a in imgs]), json.dumps([enc(b.astype(np.uint8)) for b in blobs]),
-               json.dumps(pp), enc(prob))
+               json.dumps(pp), enc(prob), json.dumps([[enc(f), *f.shape] for f in films]))
     browser.send('Page.navigate', url=server + 'try.html'); browser.wait_event('Page.loadEventFired')
     got, dec = browser.eval(js), lambda s, shape: np.frombuffer(base64.b64decode(s), np.uint8).reshape(shape)
     assert got, 'pipeline.js could not be run in the page'
@@ -345,4 +388,8 @@ def test_try_pipeline_exact(site, server, browser):
         if (n := (dec(lr, b.shape) != lr_labels(b)).sum()): problems.append(f'lr_labels, blob {i}: {n} pixels differ')
     if (n := (dec(got['up'], (300, 500)) != upsample(prob, (300, 500))).sum()): problems.append(f'upsample: {n} pixels differ')
     if got['qc'] != qc_score(prob): problems.append(f"qc_score: {got['qc']} vs {qc_score(prob)}")
+    for f, box in zip(films, got['field']):
+        want = field_box(f, (2*f.shape[0], 2*f.shape[1]))
+        if box != (list(want) if want else None): problems.append(f'field_box of a {f.shape} film: {box} vs {want}')
+    assert sum(b is not None for b in got['field']) >= 3, 'the test films should have fields'
     assert not problems, '\n'.join(problems)

@@ -1,4 +1,4 @@
-// DICOM for the "Try it" page: `lungseg.data.read_dicom` in JavaScript for uncompressed pixel data (little endian,
+// DICOM for the "Try it" page: `lungseg.dicom.read_dicom` in JavaScript for uncompressed pixel data (little endian,
 // explicit or implicit VR) and JPEG baseline. The rescale slope and intercept, the first window (LINEAR,
 // LINEAR_EXACT or SIGMOID) and MONOCHROME1 are applied; large images are block-averaged first, as in lungseg.
 // Other compressed transfer syntaxes, LUT sequences and big-endian files get a message that names them.
@@ -96,7 +96,7 @@ async function pixels(b, d, rows, cols, spp) {
   return {v};
 }
 
-// `lungseg.data.read_dicom`: 8-bit grayscale (block-averaged to about `maxSide`) and the image's size (h, w)
+// `lungseg.dicom.read_dicom`: 8-bit grayscale (block-averaged to about `maxSide`) and the image's size (h, w)
 export async function readDicom(b, maxSide, maxPixels, name) {
   if (!isDicom(b)) throw new Error(`${name}: a DICOM file without the 'DICM' preamble is not read here: run \`lungseg predict\`, which reads it.`);
   const d = parse(b), ts = d.TransferSyntaxUID;

@@ -177,26 +177,74 @@ export function qcScore(prob, band = [0.2, 0.8], thresh = 0.5) {
   return lung === 0 ? 1 : unc / lung;
 }
 
-// `settings_of(meta)`: the input size, then the JSON's `pipeline` block over the undecided defaults
+// `lungseg.pipeline.UNDECIDED`: the settings of weights whose JSON decides none
+export const UNDECIDED = {threshold: 0.5, postprocess: null, qc: null, tta: false, input_check: true, framing: true};
+
+// `settings_of(meta)`: the input size, then the JSON's `pipeline` block over `UNDECIDED`
 export function settingsOf(meta) {
-  const s = {threshold: 0.5, postprocess: null, qc: null, tta: false};
+  const s = {...UNDECIDED};
   for (const k of Object.keys(s)) if (meta.pipeline && k in meta.pipeline) s[k] = meta.pipeline[k];
   s.size = meta.size;
   return s;
 }
 
-// `finish`: mask (Uint8Array 0/1 at h x w), QC score and flag of network map `prob` under settings `s`
-export function finish(prob, h, w, s) {
-  const p8 = upsample(prob, s.size, h, w), t = s.threshold * 255;
-  let m = new Uint8Array(h * w);
+// `lungseg.inputcheck.NO_CHECK`: what a run without the input check assumes (upright, not inverted, not rejected)
+export const NO_CHECK = {rotation: 0, inverted: false, chest: null, rejected: ''};
+
+// `lungseg.inputcheck.sigmoid`: the logistic function, clipped so that it never overflows
+const sigmoid = z => 1 / (1 + Math.exp(-Math.min(50, Math.max(-50, z))));
+
+// `lungseg.inputcheck.decide`: the check of the checker's 6 logits `z` (4 quarter turns, inverted, chest) under the
+// `decision` of its JSON: the quarter turn that makes the image upright, whether it is inverted, its chest score, and
+// why it is turned away ('' if it is not)
+export function decide(z, decision) {
+  const chest = sigmoid(z[5]);
+  let k = 0;
+  for (let i = 1; i < 4; i++) if (z[i] > z[k]) k = i;   // numpy's argmax: the first largest
+  const rejected = chest >= decision.chest ? '' : 'not a frontal chest X-ray (input check: chest score ' +
+    `${chest.toFixed(3)} below ${decision.chest.toFixed(3)}); no mask written; --no-input-check segments it anyway`;
+  const inverted = sigmoid(z[4]) > decision.inverted;
+  return {rotation: 90 * k, inverted, chest: Math.round(chest * 1e4) / 1e4, rejected};
+}
+
+// `lungseg.inputcheck.turn`: image `a` (h x w) turned `rotation` degrees (a multiple of 90) counter-clockwise, as
+// numpy's rot90; with its new height and width
+export function turn(a, h, w, rotation) {
+  const k = (((rotation / 90) % 4) + 4) % 4, n = h * w;
+  if (!k) return {a, h, w};
+  const out = new a.constructor(n);
+  if (k === 2) {
+    for (let i = 0; i < n; i++) out[i] = a[n - 1 - i];
+    return {a: out, h, w};
+  }
+  for (let i = 0; i < w; i++)
+    for (let j = 0; j < h; j++) out[i * h + j] = k === 1 ? a[j * w + w - 1 - i] : a[(h - 1 - j) * w + i];
+  return {a: out, h: w, w: h};
+}
+
+// `lungseg.inputcheck.upright`: image `a` (h x w) put the right way up as check `c` says (inverted back if it was,
+// then turned)
+export function upright(a, h, w, c) {
+  return turn(c.inverted ? a.map(v => 255 - v) : a, h, w, c.rotation);
+}
+
+// `finish`: mask (Uint8Array 0/1 at the input's h x w), QC score and flag of network map `prob` under settings `s`;
+// `prob` was made on the image turned upright as check `c` says, and the mask is turned back to the input's geometry
+export function finish(prob, h, w, s, c = NO_CHECK) {
+  if (c.rejected) return {mask: new Uint8Array(h * w), qc: null, flag: null};
+  const side = c.rotation % 180 !== 0, uh = side ? w : h, uw = side ? h : w;
+  const p8 = upsample(prob, s.size, uh, uw), t = s.threshold * 255;
+  let m = new Uint8Array(uh * uw);
   for (let i = 0; i < m.length; i++) m[i] = p8[i] > t ? 1 : 0;
-  if (s.postprocess) m = postprocess(m, h, w, s.postprocess);
+  if (s.postprocess) m = postprocess(m, uh, uw, s.postprocess);
+  m = turn(m, uh, uw, -c.rotation).a;
   if (!s.qc) return {mask: m, qc: null, flag: null};
   const q = qcScore(prob, s.qc.band, s.threshold);
   return {mask: m, qc: q, flag: q > s.qc.threshold};
 }
 
-// `lungseg.predict.midline`: the column splitting the lungs, the fewest lung pixels in the central half, nearest the centre
+// `lungseg.masks.midline`: the column splitting the lungs, the fewest lung pixels in the central half, nearest the
+// centre
 export function midline(m, h, w) {
   const lo = Math.floor(w / 4), hi = Math.max(lo + 1, Math.floor(3 * w / 4)), cols = new Float64Array(hi - lo);
   for (let y = 0; y < h; y++) for (let x = lo; x < hi; x++) cols[x - lo] += m[y * w + x];
@@ -206,9 +254,137 @@ export function midline(m, h, w) {
   return best;
 }
 
-// `lungseg.predict.lr_labels`: 1 = the patient's right lung (image left of the midline), 2 = the left lung, 0 = background
+// `lungseg.masks.lr_labels`: 1 = the patient's right lung (image left of the midline), 2 = the left lung,
+// 0 = background
 export function lrLabels(m, h, w) {
   const c = midline(m, h, w), lab = new Uint8Array(h * w);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { const i = y * w + x; if (m[i]) lab[i] = x < c ? 1 : 2; }
   return lab;
+}
+
+// ---------------------------------------------------------------- framing (lungseg.framing)
+export const FIELD_SIDE = 256;  // lungseg.framing.FIELD_SIDE: the field is found on a copy this many px a side at most
+
+// Where `scipy.ndimage.zoom(order=1)` samples an axis of n px to make `on`: the two neighbours and their weights, and
+// whether the point falls past the last pixel (by rounding: scipy then writes 0 there, as its mode 'constant' says)
+function zoomAxis(n, on) {
+  const z = on > 1 ? (n - 1) / (on - 1) : 1, idx = new Int32Array(2 * on), wt = new Float64Array(2 * on);
+  const out = new Uint8Array(on), mirror = i => (i >= n ? Math.max(0, 2 * n - 2 - i) : i);
+  for (let k = 0; k < on; k++) {
+    const cc = k * z, s = Math.floor(cc), t = cc - s;
+    idx[2 * k] = mirror(s); idx[2 * k + 1] = mirror(s + 1); wt[2 * k] = 1 - t; wt[2 * k + 1] = t; out[k] = cc > n - 1;
+  }
+  return {idx, wt, out};
+}
+
+// `scipy.ndimage.zoom(a, oh / h, order=1)` of uint8 `a` (h x w) to oh x ow, rounded as scipy rounds to uint8
+function zoom1(a, h, w, oh, ow) {
+  const ay = zoomAxis(h, oh), ax = zoomAxis(w, ow), out = new Uint8Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      if (ay.out[y] || ax.out[x]) continue;   // left 0
+      let t = 0;
+      for (let i = 2 * y; i < 2 * y + 2; i++) {
+        for (let j = 2 * x; j < 2 * x + 2; j++) t += a[ay.idx[i] * w + ax.idx[j]] * ay.wt[i] * ax.wt[j];
+      }
+      out[y * ow + x] = t > 0 ? Math.min(255, Math.floor(t + 0.5)) : 0;
+    }
+  }
+  return out;
+}
+
+// `scipy.ndimage.median_filter(a, 3)` of uint8 `a` (h x w), edges reflected
+function median3(a, h, w) {
+  const out = new Uint8Array(h * w), v = new Uint8Array(9);
+  const at = (i, n) => (i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let k = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) v[k++] = a[at(y + dy, h) * w + at(x + dx, w)];
+      out[y * w + x] = v.sort()[4];
+    }
+  }
+  return out;
+}
+
+// `np.percentile(a, q)` (linear) of values 0..255 counted in `hist`, `n` of them
+function percentile(hist, n, q) {
+  const qq = q / 100, v = n * qq + (1 + qq * -1) - 1, lo = Math.floor(v), g = v - lo;
+  const kth = k => { let c = 0; for (let i = 0; i < 256; i++) if ((c += hist[i]) > k) return i; return 255; };
+  const a = kth(lo), b = kth(Math.min(lo + 1, n - 1)), d = b - a;
+  return g >= 0.5 ? b - d * (1 - g) : a + d * g;
+}
+
+// `field_copy`: `a` (h x w) reduced to at most `side` px a side (bilinear), median-filtered (3 x 3), stretched
+// to 0..255
+export function fieldCopy(a, h, w, side = FIELD_SIDE) {
+  let s = a, sh = h, sw = w;
+  if (Math.max(h, w) > side) {
+    const z = side / Math.max(h, w);
+    sh = pyRound(h * z); sw = pyRound(w * z); s = zoom1(a, h, w, sh, sw);
+  }
+  s = median3(s, sh, sw);
+  const hist = new Float64Array(256);
+  for (const v of s) hist[v]++;
+  const lo = percentile(hist, s.length, 1), hi = percentile(hist, s.length, 99), k = Math.max(hi - lo, 1);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = Math.trunc(Math.min(255, Math.max(0, (s[i] - lo) * 255 / k)));
+  return {a: out, h: sh, w: sw};
+}
+
+// `border_run`: how many rows of `rows` (arrays of grey levels), from the first, form a border: a near-uniform first
+// row, then rows mostly within `tol` of its grey
+function borderRun(rows, tol = 8, start = 0.95, keep = 0.9, maxCut = 0.4) {
+  if (!rows.length || !rows[0].length) return 0;
+  const r0 = Uint8Array.from(rows[0]).sort(), m = r0.length;
+  const level = Math.trunc(m % 2 ? r0[(m - 1) / 2] : (r0[m / 2 - 1] + r0[m / 2]) / 2);
+  const near = r => r.reduce((c, v) => c + (Math.abs(v - level) <= tol ? 1 : 0), 0) / r.length;
+  if (near(rows[0]) < start) return 0;
+  const n = Math.trunc(maxCut * rows.length);
+  for (let i = 0; i < n; i++) if (!(near(rows[i]) >= keep)) return i;
+  return n;
+}
+
+// `find_field`: (x0, y0, x1, y1) of the exposed field of `a` (h x w): what is left when border runs are cut
+export function findField(a, h, w, rounds = 3) {
+  const s = fieldCopy(a, h, w);
+  let y0 = 0, y1 = s.h, x0 = 0, x1 = s.w;
+  for (let r = 0; r < rounds; r++) {
+    const rows = [], cols = [];
+    for (let y = y0; y < y1; y++) rows.push(s.a.subarray(y * s.w + x0, y * s.w + x1));
+    for (let x = x0; x < x1; x++) cols.push(rows.map(row => row[x - x0]));
+    const t = borderRun(rows), bo = borderRun(rows.slice().reverse());
+    const le = borderRun(cols), ri = borderRun(cols.slice().reverse());
+    if (!(t || bo || le || ri)) break;
+    y0 += t; y1 -= bo; x0 += le; x1 -= ri;
+  }
+  const fy = h / s.h, fx = w / s.w;
+  return [Math.floor(x0 * fx), Math.floor(y0 * fy), Math.ceil(x1 * fx), Math.ceil(y1 * fy)];
+}
+
+// `field_box`: the exposed field (x0, y0, x1, y1) of working copy `a` (h x w) of an input of H x W, in input pixels;
+// null if it is the whole image
+export function fieldBox(a, h, w, H, W) {
+  const [x0, y0, x1, y1] = findField(a, h, w);
+  if (x0 === 0 && y0 === 0 && x1 === w && y1 === h) return null;
+  const sy = H / h, sx = W / w;
+  return [pyRound(x0 * sx), pyRound(y0 * sy), pyRound(x1 * sx), pyRound(y1 * sy)];
+}
+
+// `crop_to`: working copy `a` (h x w) of an input of H x W cut to `box` (input pixels; null: all of it)
+export function cropTo(a, h, w, box, H, W) {
+  if (!box) return {a, h, w};
+  const sy = h / H, sx = w / W, [x0, y0, x1, y1] = box;
+  const r0 = pyRound(y0 * sy), r1 = pyRound(y1 * sy), c0 = pyRound(x0 * sx), c1 = pyRound(x1 * sx);
+  const out = new Uint8Array((r1 - r0) * (c1 - c0));
+  for (let y = r0; y < r1; y++) out.set(a.subarray(y * w + c0, y * w + c1), (y - r0) * (c1 - c0));
+  return {a: out, h: r1 - r0, w: c1 - c0};
+}
+
+// `paste`: mask `m` made inside field `box` (input pixels; null: the whole input) placed in an empty H x W array
+export function paste(m, box, H, W) {
+  if (!box) return m;
+  const [x0, y0, x1, y1] = box, out = new Uint8Array(H * W), fw = x1 - x0;
+  for (let y = y0; y < y1; y++) out.set(m.subarray((y - y0) * fw, (y - y0 + 1) * fw), y * W + x0);
+  return out;
 }

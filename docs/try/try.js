@@ -1,6 +1,7 @@
 // The "Try it" page: the reader's chest X-ray segmented in their browser by lungseg's model (worker.js).
-// `?image=URL` (same site) runs on load. When a run ends, #lungseg-status reads `done` or the error message,
-// and #lungseg-mask is an <img> whose src is the mask, a PNG data URL at the input's size.
+// `?image=URL` (same site) runs on load. When a run ends, #lungseg-status reads `done`, the input check's reason for
+// turning the image away (state `rejected`) or the error message; after `done`, #lungseg-mask is an <img> whose src is
+// the mask, a PNG data URL at the input's size.
 import {isDicom} from './dicom.js';
 const MAX_BYTES = 64 * 2 ** 20;   // larger files are refused before they are read
 const MAX_PIXELS = 40e6;          // larger images are refused before they are decoded (about 6300 x 6300)
@@ -69,8 +70,9 @@ async function run(getBytes, name) {
       worker.postMessage({type: 'segment', id, bytes, info}, [bytes.buffer]);
     });
     if (id !== runId) return;   // a later run has started
-    await show(res, name);
     busy = null;
+    if (res.rejected) return rejected(res, name);
+    await show(res, name);
     setStatus('done', 'done');
   } catch (e) {
     if (id === runId) fail(String(e.message || e));
@@ -78,6 +80,22 @@ async function run(getBytes, name) {
 }
 
 const pct = x => (100 * x).toFixed(1) + ' %';
+
+// An image the input check turned away, as `lungseg predict` does: no mask, the reason
+function rejected(r, name) {
+  window.lungsegResult = {name, width: r.w, height: r.h, rejected: r.rejected, chest_score: r.check.chest,
+                          rotation: r.check.rotation, inverted: r.check.inverted, field: r.field, steps: r.steps};
+  const why = r.rejected.replace('; no mask written; --no-input-check segments it anyway', '');
+  const anyway = 'lungseg predict --no-input-check segments it anyway';
+  setStatus(`${name} is turned away: ${why}. No mask is made (${anyway}).`, 'rejected');
+}
+
+// What the input check found, in words
+function checkText(c) {
+  if (c.chest === null) return 'not run';
+  const turned = c.rotation ? `turned ${c.rotation}° counter-clockwise to be upright` : 'upright as given';
+  return `a frontal chest X-ray (score ${c.chest.toFixed(4)}), ${turned}${c.inverted ? ', inverted back' : ''}`;
+}
 
 async function show(r, name) {
   const cv = $('lungseg-overlay');
@@ -94,9 +112,15 @@ async function show(r, name) {
   $('lungseg-share').textContent = `${pct(r.lung_fraction)} of the image (right lung ${pct(r.right_lung_fraction)}, left lung ${pct(r.left_lung_fraction)})`;
   $('lungseg-qc').textContent = r.qc_score === null ? 'not set for this model' : `${r.qc_score.toFixed(4)}: ` +
     (r.qc_flag ? `flagged (above ${r.qc_threshold}): check this mask by eye` : `not flagged (threshold ${r.qc_threshold})`);
+  $('lungseg-check').textContent = checkText(r.check);
+  $('lungseg-field').textContent = !r.steps.framing ? 'not run' : r.field ? `x ${r.field[0]}–${r.field[2]}, ` +
+    `y ${r.field[1]}–${r.field[3]}: the borders around it are cut away before segmenting` : 'the whole image';
   $('lungseg-time').textContent = `${s.total.toFixed(2)} s (network ${s.network.toFixed(2)} s), on ${r.threads} thread${r.threads > 1 ? 's' : ''}; loading the model took ${r.load_seconds.toFixed(2)} s, once per visit`;
-  window.lungsegResult = {name, width: r.w, height: r.h, lung_fraction: r.lung_fraction, right_lung_fraction: r.right_lung_fraction,
-                          left_lung_fraction: r.left_lung_fraction, qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s, load_seconds: r.load_seconds};
+  window.lungsegResult = {name, width: r.w, height: r.h, lung_fraction: r.lung_fraction,
+                          right_lung_fraction: r.right_lung_fraction, left_lung_fraction: r.left_lung_fraction,
+                          qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s,
+                          load_seconds: r.load_seconds, chest_score: r.check.chest, rotation: r.check.rotation,
+                          inverted: r.check.inverted, field: r.field, steps: r.steps};
   $('lungseg-result').hidden = false;
 }
 

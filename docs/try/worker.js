@@ -1,11 +1,13 @@
-// The "Try it" page's worker: reads an image, runs lungseg's ONNX model with onnxruntime-web (WebAssembly) and
-// lungseg's pre- and post-processing (pipeline.js), all off the page's main thread. Nothing leaves the browser.
+// The "Try it" page's worker: reads an image, runs lungseg's input check and ONNX model with onnxruntime-web
+// (WebAssembly) and lungseg's pre- and post-processing (pipeline.js), all off the page's main thread. Nothing leaves
+// the browser. The steps are those of `lungseg.pipeline.run_pipeline`: framing, the input check, the network, finish.
 import * as ort from './ort/ort.wasm.min.mjs';
-import {shrink, toInput, settingsOf, finish, lrLabels, grayOfRGBA, WORK_SIDE} from './pipeline.js';
+import {shrink, toInput, settingsOf, finish, lrLabels, grayOfRGBA, decide, upright, turn, fieldBox, cropTo, paste,
+  NO_CHECK, WORK_SIDE} from './pipeline.js';
 import {readDicom} from './dicom.js';
 
 const here = new URL('./', import.meta.url).href;
-let ready = null;  // a promise of {session, meta, settings, threads, seconds}
+let ready = null;  // a promise of {session, meta, settings, check, threads, seconds}
 
 async function fetchOk(url, what) {
   const r = await fetch(url);
@@ -21,15 +23,39 @@ async function load() {
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;  // this is already a worker
   ort.env.logLevel = 'error';
-  const meta = await (await fetchOk(here + 'lungseg.json', 'model settings')).json();
-  const model = new Uint8Array(await (await fetchOk(here + 'lungseg.onnx', 'model')).arrayBuffer());
-  if (meta.onnx_sha256 && self.crypto && crypto.subtle) {  // as lungseg.pipeline.load_net checks it
-    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', model));
+  const [session, meta] = await model('lungseg', 'model');
+  const settings = settingsOf(meta);
+  // the input check (lungseg/weights/input_check.onnx), run first as `lungseg predict` runs it
+  const check = settings.input_check ? await model('input_check', 'input check') : null;
+  return {session, meta, settings, check, threads, seconds: (performance.now() - t0) / 1000};
+}
+
+// An ONNX model of this site and its JSON: [onnxruntime session, JSON], the file checked against the SHA-256 in its
+// JSON as lungseg.pipeline.load_net and lungseg.inputcheck.load_checker check it
+async function model(name, what) {
+  const meta = await (await fetchOk(here + name + '.json', what + ' settings')).json();
+  const bytes = new Uint8Array(await (await fetchOk(here + name + '.onnx', what)).arrayBuffer());
+  if (meta.onnx_sha256 && self.crypto && crypto.subtle) {
+    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     const hex = Array.from(d, b => b.toString(16).padStart(2, '0')).join('');
-    if (hex !== meta.onnx_sha256) throw new Error('lungseg.onnx: SHA-256 differs from lungseg.json: corrupt or replaced model');
+    if (hex !== meta.onnx_sha256) throw new Error(`${name}.onnx: its SHA-256 is not the one in ${name}.json`);
   }
-  const session = await ort.InferenceSession.create(model, {executionProviders: ['wasm'], graphOptimizationLevel: 'all'});
-  return {session, meta, settings: settingsOf(meta), threads, seconds: (performance.now() - t0) / 1000};
+  const opts = {executionProviders: ['wasm'], graphOptimizationLevel: 'all'};
+  return [await ort.InferenceSession.create(bytes, opts), meta];
+}
+
+// The output of `session` (its first) on a batch of one `size` x `size` image `x`
+async function infer(session, x, size) {
+  const out = await session.run({[session.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, size, size])});
+  return out[session.outputNames[0]].data;
+}
+
+// `lungseg.inputcheck.Checker` on the working copy `small`: which quarter turn makes it upright, whether it is
+// inverted, whether it is a frontal chest X-ray at all
+async function checkInput(check, small) {
+  if (!check) return NO_CHECK;
+  const [session, meta] = check;
+  return decide(await infer(session, toInput(small.a, small.h, small.w, meta.size), meta.size), meta.decision);
 }
 
 // A 16-bit grayscale PNG (not interlaced), decoded here so that it is rescaled from its own range to 8 bits as
@@ -127,18 +153,28 @@ function overlay(small, sh, sw, lab, h, w) {
 }
 
 async function segment(bytes, info) {
-  const {session, settings: s, threads, seconds: loadSeconds} = await ready;
+  const {session, settings: s, check, threads, seconds: loadSeconds} = await ready;
   const t = {start: performance.now()};
   const {g, gh, gw, h, w} = await decode(bytes, info);
   t.decoded = performance.now();
   const small = shrink(g, gh, gw, WORK_SIDE);
-  const x = toInput(small.a, small.h, small.w, s.size);
+  // framing: the exposed field (input pixels; null: all of it); the check and the network see the copy cut to it
+  const box = s.framing ? fieldBox(small.a, small.h, small.w, h, w) : null;
+  const f = cropTo(small.a, small.h, small.w, box, h, w);
+  const fh = box ? box[3] - box[1] : h, fw = box ? box[2] - box[0] : w;
+  const c = await checkInput(check, f);
+  const steps = {framing: !!s.framing, input_check: !!check};
+  if (c.rejected) return {h, w, rejected: c.rejected, check: c, field: box, steps, threads, load_seconds: loadSeconds,
+                          seconds: {total: (performance.now() - t.start) / 1000}};
+  const up = upright(f.a, f.h, f.w, c);
+  const x = toInput(up.a, up.h, up.w, s.size);
   t.input = performance.now();
-  const out = await session.run({[session.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, s.size, s.size])});
-  const prob = out[session.outputNames[0]].data;
+  const prob = await infer(session, x, s.size);
   t.net = performance.now();
-  const r = finish(prob, h, w, s);
-  const lab = lrLabels(r.mask, h, w);
+  const r = finish(prob, fh, fw, s, c);
+  r.mask = paste(r.mask, box, h, w);   // the mask made inside the field, at the input's size
+  // right and left are told apart on the upright mask, then turned back (as `lungseg predict` does)
+  const um = turn(r.mask, h, w, c.rotation), lab = turn(lrLabels(um.a, um.h, um.w), um.h, um.w, -c.rotation).a;
   let n = 0, right = 0;
   for (let i = 0; i < lab.length; i++) { if (lab[i]) n++; if (lab[i] === 1) right++; }
   t.post = performance.now();
@@ -148,17 +184,19 @@ async function segment(bytes, info) {
   const rgba = overlay(small.a, small.h, small.w, lab, h, w);
   t.end = performance.now();
   const sec = (a, b) => (t[b] - t[a]) / 1000;
+  const seconds = {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
+                   network: sec('input', 'net'), postprocess: sec('net', 'post'), outputs: sec('post', 'end')};
   return {h, w, sh: small.h, sw: small.w, png, rgba, lung_fraction: n / (h * w), right_lung_fraction: right / (h * w),
-          left_lung_fraction: (n - right) / (h * w), qc_score: r.qc, qc_flag: r.flag, qc_threshold: s.qc ? s.qc.threshold : null,
-          threads, load_seconds: loadSeconds, seconds: {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
-                             network: sec('input', 'net'), postprocess: sec('net', 'post'), outputs: sec('post', 'end')}};
+          left_lung_fraction: (n - right) / (h * w), qc_score: r.qc, qc_flag: r.flag,
+          qc_threshold: s.qc ? s.qc.threshold : null, check: c, field: box, steps, threads, load_seconds: loadSeconds,
+          seconds};
 }
 
 self.onmessage = async ({data}) => {
   try {
     if (!ready) ready = load();
     const res = await segment(data.bytes, data.info);
-    self.postMessage({type: 'result', id: data.id, ...res}, [res.rgba.buffer]);
+    self.postMessage({type: 'result', id: data.id, ...res}, res.rgba ? [res.rgba.buffer] : []);
   } catch (e) {
     if (ready) ready.catch(() => { ready = null; });  // a failed load: the next image tries again
     self.postMessage({type: 'error', id: data.id, message: String(e && e.message || e)});
