@@ -265,84 +265,55 @@ export function lrLabels(m, h, w) {
 // ---------------------------------------------------------------- framing (lungseg.framing)
 export const FIELD_SIDE = 256;  // lungseg.framing.FIELD_SIDE: the field is found on a copy this many px a side at most
 
-// Where `scipy.ndimage.zoom(order=1)` samples an axis of n px to make `on`: the two neighbours and their weights, and
-// whether the point falls past the last pixel (by rounding: scipy then writes 0 there, as its mode 'constant' says)
-function zoomAxis(n, on) {
-  const z = on > 1 ? (n - 1) / (on - 1) : 1, idx = new Int32Array(2 * on), wt = new Float64Array(2 * on);
-  const out = new Uint8Array(on), mirror = i => (i >= n ? Math.max(0, 2 * n - 2 - i) : i);
-  for (let k = 0; k < on; k++) {
-    const cc = k * z, s = Math.floor(cc), t = cc - s;
-    idx[2 * k] = mirror(s); idx[2 * k + 1] = mirror(s + 1); wt[2 * k] = 1 - t; wt[2 * k + 1] = t; out[k] = cc > n - 1;
-  }
-  return {idx, wt, out};
+// `block`: the side f of the f x f blocks that reduce an image of h x w to at most `side` px a side
+export function block(h, w, side = FIELD_SIDE) {
+  return Math.max(1, Math.ceil(Math.max(h, w) / side));
 }
 
-// `scipy.ndimage.zoom(a, oh / h, order=1)` of uint8 `a` (h x w) to oh x ow, rounded as scipy rounds to uint8
-function zoom1(a, h, w, oh, ow) {
-  const ay = zoomAxis(h, oh), ax = zoomAxis(w, ow), out = new Uint8Array(oh * ow);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      if (ay.out[y] || ax.out[x]) continue;   // left 0
-      let t = 0;
-      for (let i = 2 * y; i < 2 * y + 2; i++) {
-        for (let j = 2 * x; j < 2 * x + 2; j++) t += a[ay.idx[i] * w + ax.idx[j]] * ay.wt[i] * ax.wt[j];
-      }
-      out[y * ow + x] = t > 0 ? Math.min(255, Math.floor(t + 0.5)) : 0;
-    }
-  }
-  return out;
-}
-
-// `scipy.ndimage.median_filter(a, 3)` of uint8 `a` (h x w), edges reflected
-function median3(a, h, w) {
-  const out = new Uint8Array(h * w), v = new Uint8Array(9);
-  const at = (i, n) => (i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let k = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) v[k++] = a[at(y + dy, h) * w + at(x + dx, w)];
-      out[y * w + x] = v.sort()[4];
-    }
-  }
-  return out;
-}
-
-// `np.percentile(a, q)` (linear) of values 0..255 counted in `hist`, `n` of them
+// `np.percentile(a, q)` (linear) of integer values 0..hist.length-1 counted in `hist`, `n` of them
 function percentile(hist, n, q) {
-  const qq = q / 100, v = n * qq + (1 + qq * -1) - 1, lo = Math.floor(v), g = v - lo;
-  const kth = k => { let c = 0; for (let i = 0; i < 256; i++) if ((c += hist[i]) > k) return i; return 255; };
+  const v = (n - 1) * q / 100, lo = Math.floor(v), g = v - lo;
+  const kth = k => { let c = 0; for (let i = 0; i < hist.length; i++) if ((c += hist[i]) > k) return i; return hist.length - 1; };
   const a = kth(lo), b = kth(Math.min(lo + 1, n - 1)), d = b - a;
   return g >= 0.5 ? b - d * (1 - g) : a + d * g;
 }
 
-// `field_copy`: `a` (h x w) reduced to at most `side` px a side (bilinear), median-filtered (3 x 3), stretched
-// to 0..255
+// `field_copy`: `a` (h x w) as block means (whole f x f blocks), summed over 3 x 3 neighbours (edges mirrored),
+// stretched to 0..255; integer sums, so the copy is Python's to the grey level
 export function fieldCopy(a, h, w, side = FIELD_SIDE) {
-  let s = a, sh = h, sw = w;
-  if (Math.max(h, w) > side) {
-    const z = side / Math.max(h, w);
-    sh = pyRound(h * z); sw = pyRound(w * z); s = zoom1(a, h, w, sh, sw);
+  const f = block(h, w, side), sh = Math.floor(h / f), sw = Math.floor(w / f), m = new Int32Array(sh * sw);
+  for (let y = 0; y < sh * f; y++) {
+    for (let x = 0; x < sw * f; x++) m[Math.floor(y / f) * sw + Math.floor(x / f)] += a[y * w + x];
   }
-  s = median3(s, sh, sw);
-  const hist = new Float64Array(256);
+  for (let i = 0; i < m.length; i++) m[i] = Math.floor(m[i] / (f * f));
+  const at = (i, n) => (i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i), s = new Int32Array(sh * sw);
+  for (let y = 0; y < sh; y++) {
+    for (let x = 0; x < sw; x++) {
+      let t = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) t += m[at(y + dy, sh) * sw + at(x + dx, sw)];
+      s[y * sw + x] = t;
+    }
+  }
+  const hist = new Float64Array(9 * 255 + 1);
   for (const v of s) hist[v]++;
   const lo = percentile(hist, s.length, 1), hi = percentile(hist, s.length, 99), k = Math.max(hi - lo, 1);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = Math.trunc(Math.min(255, Math.max(0, (s[i] - lo) * 255 / k)));
-  return {a: out, h: sh, w: sw};
+  return {a: out, h: sh, w: sw, f};
 }
 
 // `border_run`: how many rows of `rows` (arrays of grey levels), from the first, form a border: a near-uniform first
-// row, then rows mostly within `tol` of its grey
-function borderRun(rows, tol = 8, start = 0.95, keep = 0.9, maxCut = 0.4) {
+// row, then rows mostly within `tol` of its grey; none if fewer than `minCut` of them, and the blurred line after
+function borderRun(rows, tol = 8, start = 0.95, keep = 0.9, minCut = 0.02, maxCut = 0.4) {
   if (!rows.length || !rows[0].length) return 0;
   const r0 = Uint8Array.from(rows[0]).sort(), m = r0.length;
   const level = Math.trunc(m % 2 ? r0[(m - 1) / 2] : (r0[m / 2 - 1] + r0[m / 2]) / 2);
   const near = r => r.reduce((c, v) => c + (Math.abs(v - level) <= tol ? 1 : 0), 0) / r.length;
   if (near(rows[0]) < start) return 0;
   const n = Math.trunc(maxCut * rows.length);
-  for (let i = 0; i < n; i++) if (!(near(rows[i]) >= keep)) return i;
-  return n;
+  let run = n;
+  for (let i = 0; i < n; i++) if (!(near(rows[i]) >= keep)) { run = i; break; }
+  return run >= minCut * rows.length ? Math.min(run + 1, n) : 0;
 }
 
 // `find_field`: (x0, y0, x1, y1) of the exposed field of `a` (h x w): what is left when border runs are cut
@@ -358,8 +329,7 @@ export function findField(a, h, w, rounds = 3) {
     if (!(t || bo || le || ri)) break;
     y0 += t; y1 -= bo; x0 += le; x1 -= ri;
   }
-  const fy = h / s.h, fx = w / s.w;
-  return [Math.floor(x0 * fx), Math.floor(y0 * fy), Math.ceil(x1 * fx), Math.ceil(y1 * fy)];
+  return [x0 * s.f, y0 * s.f, x1 === s.w ? w : x1 * s.f, y1 === s.h ? h : y1 * s.f];
 }
 
 // `field_box`: the exposed field (x0, y0, x1, y1) of working copy `a` (h x w) of an input of H x W, in input pixels;
