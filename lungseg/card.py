@@ -16,8 +16,8 @@ from .inputcheck import check_weights
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'CARD', 'train_stages', 'total_train_seconds', 'schedule_text', 'init_text',
-           'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text', 'card_fields',
-           'write_model_card']
+           'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text', 'framing_text',
+           'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -213,6 +213,13 @@ def input_check_text() -> str:
         neg_rejected=_pc(e['negatives_test_rejected']), neg=e['negatives_test'],
         half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})))
 
+# %% ../nbs/12c_card.ipynb #81dc9725
+def framing_text(meta:dict) -> str:
+    "The card's sentence on the framing step, from the settings of weights with metadata `meta`"
+    if not settings_of(meta)['framing']: return 'The framing step is off in its settings.'
+    return ("Before the input check and the network, the framing step (`lungseg.framing`) cuts near-uniform borders, "
+            "collimator shutters and scanner margins, and the network segments inside the field; `--no-framing` skips it.")
+
 # %% ../nbs/12c_card.ipynb #7dab5b1f
 CARD = Template("""# Model card: lungseg lung segmentation weights$named
 
@@ -222,6 +229,7 @@ $onnx_mb MB as the ONNX graph that `lungseg predict` runs with onnxruntime), to 
 X-rays.
 It was $init.$teachers$quantization
 $pipeline
+$framing
 Classes: $classes.
 
 ## Data
@@ -262,7 +270,10 @@ Montgomery and
   SCR masks do. About a fifth of the Shenzhen masks also trace the lung behind them (the annotation-conventions \
 notebook);
   the test results below are reported for each convention.
-- Children, lateral views, heavy devices and post-surgical chests are not represented.
+- Films it was shown: adult frontal films of two hospitals, mostly PA, tightly framed, with near-normal lungs or
+  tuberculosis. Films it was never shown: portable AP supine films, children, lungs made white by consolidation,
+  effusion or oedema, lateral views, heavy devices and post-surgical chests. The robustness notebook measures framed
+  films and synthetic opacity; where a lung is white, the mask tends to stop at the opacity.
 - Check the QC flag of `lungseg predict`: it marks uncertain masks.
 
 ## Licence and citation
@@ -270,6 +281,9 @@ The weights are derived from the Shenzhen lung masks of Stirenko et al. 2018 (ar
 **CC BY-NC-SA 4.0**: the weights carry that licence (attribution, non-commercial use only, share-alike).
 The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. Imaging Med. Surg. 4(6):475;
 Candemir et al. 2014, IEEE TMI 33(2):577.
+Used to measure, never to train or choose: JSRT (Shiraishi et al. 2000, AJR 174:71) with the SCR masks (van Ginneken
+et al. 2006, Med. Image Anal. 10:19), for research and education, not redistributed; the Wingspan films (Dong et al.,
+MICCAI 2018 and 2019; MIT licence).
 
 SHA-256 of the ONNX model: `$onnx_sha256`; of the torch weights it was exported from: `$sha256`.
 """)
@@ -292,7 +306,7 @@ def card_fields(meta:dict, summary:pd.DataFrame) -> dict:
         named=f" — the named alternative `--model {meta['name']}`" if meta.get('name') else '',
         arch=meta['arch'], params=f"{meta['n_params']/1e6:.2f}",
         onnx_mb=f"{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f}",
-        init=init_text(meta), teachers=teacher_text(meta), quantization=quant_text(meta), pipeline=pipeline_text(meta),
+        init=init_text(meta), teachers=teacher_text(meta), quantization=quant_text(meta), pipeline=pipeline_text(meta), framing=framing_text(meta),
         classes=', '.join(meta['classes']), split_train=n['train'], split_valid=n['valid'], n_train=meta['n_train'],
         n_valid=meta['n_valid'], split_hash=meta['split_hash'], rows=_rows_text(meta, sp),
         schedule=schedule_text(meta), loss=meta['loss'], bs=meta['bs'], seed=meta['seed'],
