@@ -213,12 +213,13 @@ def input_check_text() -> str:
         neg_rejected=_pc(e['negatives_test_rejected']), neg=e['negatives_test'],
         half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})))
 
-# %% ../nbs/12c_card.ipynb #81dc9725
+# %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
     "The card's sentence on the framing step, from the settings of weights with metadata `meta`"
     if not settings_of(meta)['framing']: return 'The framing step is off in its settings.'
     return ("Before the input check and the network, the framing step (`lungseg.framing`) cuts near-uniform borders, "
-            "collimator shutters and scanner margins, and the network segments inside the field; `--no-framing` skips it.")
+            "collimator shutters and scanner margins, and the network segments inside the field; "
+            "`--no-framing` skips it.")
 
 # %% ../nbs/12c_card.ipynb #7dab5b1f
 CARD = Template("""# Model card: lungseg lung segmentation weights$named
@@ -306,7 +307,8 @@ def card_fields(meta:dict, summary:pd.DataFrame) -> dict:
         named=f" — the named alternative `--model {meta['name']}`" if meta.get('name') else '',
         arch=meta['arch'], params=f"{meta['n_params']/1e6:.2f}",
         onnx_mb=f"{meta.get('onnx_bytes', meta['size_bytes'])/1e6:.1f}",
-        init=init_text(meta), teachers=teacher_text(meta), quantization=quant_text(meta), pipeline=pipeline_text(meta), framing=framing_text(meta),
+        init=init_text(meta), teachers=teacher_text(meta), quantization=quant_text(meta), pipeline=pipeline_text(meta),
+        framing=framing_text(meta),
         classes=', '.join(meta['classes']), split_train=n['train'], split_valid=n['valid'], n_train=meta['n_train'],
         n_valid=meta['n_valid'], split_hash=meta['split_hash'], rows=_rows_text(meta, sp),
         schedule=schedule_text(meta), loss=meta['loss'], bs=meta['bs'], seed=meta['seed'],
