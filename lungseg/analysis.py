@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats, ndimage
 from .data import read_mask, atomic_write
-from .pipeline import load_image, net_probs, upsample, finish, qc_score, settings_of, load_net, meta_path, onnx_path, UNDECIDED
+from .pipeline import (load_image, net_probs, upsample, finish, qc_score, settings_of, load_net,
+    meta_path, onnx_path, UNDECIDED)
 from .masks import outline
-from .evaluate import dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci, summarize_metrics, split_rows
+from .evaluate import (dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci,
+    summarize_metrics, split_rows)
 from .train import train, split_hash
 from .card import write_model_card
 
@@ -32,8 +34,9 @@ def add_groups(per:pd.DataFrame, # per-image metrics (`stem`, `tb`, `gt_frac`), 
                df:pd.DataFrame, # manifest, for `age` and `sex`
                n_q:int=5, # lung-area quantiles (fewer if there are fewer images)
               ) -> pd.DataFrame:
-    "`per` with `label` (normal/TB), `area_q` (quantile of the ground-truth lung fraction, Q1 smallest), `age`, `sex`, `age_band`"
-    d = per.drop(columns=[c for c in ('age', 'sex') if c in per]).merge(df[['stem', 'age', 'sex']], on='stem', how='left')
+    "`per` with `label` (normal/TB), `area_q` (quantile of the lung fraction, Q1 smallest), `age`, `sex`, `age_band`"
+    d = per.drop(columns=[c for c in ('age', 'sex') if c in per]).merge(df[['stem', 'age', 'sex']], on='stem',
+                                                                         how='left')
     d['label'] = d.tb.map({0: 'normal', 1: 'TB'})
     q = max(1, min(n_q, len(d)))
     d['area_q'] = pd.qcut(d.gt_frac.rank(method='first'), q, labels=[f'Q{i+1}' for i in range(q)])
@@ -48,9 +51,9 @@ def breakdown(per:pd.DataFrame, # per-image metrics (`dice`, `hd95`, `assd`) wit
     "Per group: n, mean / median / min Dice, share below `target`, median HD95 and mean ASSD (finite values)"
     d = per.assign(hd95=per.hd95.replace(np.inf, np.nan), assd=per.assd.replace(np.inf, np.nan))
     g = d.groupby(by, observed=True)
-    return pd.DataFrame({'n': g.size(), 'dice_mean': g.dice.mean(), 'dice_median': g.dice.median(), 'dice_min': g.dice.min(),
-                         f'below_{target}': g.dice.apply(lambda x: (x < target).mean()), 'hd95_median': g.hd95.median(),
-                         'assd_mean': g.assd.mean()}).round(4)
+    return pd.DataFrame({'n': g.size(), 'dice_mean': g.dice.mean(), 'dice_median': g.dice.median(),
+                         'dice_min': g.dice.min(), f'below_{target}': g.dice.apply(lambda x: (x < target).mean()),
+                         'hd95_median': g.hd95.median(), 'assd_mean': g.assd.mean()}).round(4)
 
 # %% ../nbs/14_error_analysis.ipynb #d77de424
 FP_RGB, FN_RGB, GT_RGB, PRED_RGB = (255, 40, 40), (40, 140, 255), (0, 220, 0), (255, 230, 0)
@@ -62,11 +65,13 @@ def error_overlay(img:np.ndarray, # 2-D uint8 image
                   alpha:float=0.5, # opacity of the error tints
                   width:int=None, # outline width in px (default: 1 per 256 px of the longest side)
                  ) -> np.ndarray:
-    "RGB uint8 image: false positives tinted red, false negatives blue, ground-truth outline green, predicted outline yellow"
+    "RGB uint8 image: false positives tinted red, false negatives blue, ground-truth outline green, predicted yellow"
     w = width or max(1, max(img.shape)//256)
     rgb = np.repeat(img[..., None], 3, -1).astype(np.float32)
-    for m, c in ((pred & ~gt, FP_RGB), (gt & ~pred, FN_RGB)): rgb[m] = (1 - alpha)*rgb[m] + alpha*np.array(c, np.float32)
-    rgb[outline(gt, w)] = GT_RGB; rgb[outline(pred, w)] = PRED_RGB
+    for m, c in ((pred & ~gt, FP_RGB), (gt & ~pred, FN_RGB)):
+        rgb[m] = (1 - alpha)*rgb[m] + alpha*np.array(c, np.float32)
+    rgb[outline(gt, w)] = GT_RGB
+    rgb[outline(pred, w)] = PRED_RGB
     return rgb.round().astype(np.uint8)
 
 # %% ../nbs/14_error_analysis.ipynb #8d32f95c
@@ -74,7 +79,7 @@ def flip_disagreement(p:np.ndarray, # lung probability map
                       p_tta:np.ndarray, # the flip-TTA map (mean of `p` and the flipped image's map)
                       thresh:float=0.5, # lung threshold
                      ) -> float:
-    "Pixels where the masks of the image and of its flipped copy disagree, per pixel of the TTA mask; 1 if that mask is empty"
+    "Pixels where the masks of the image and its flipped copy disagree, per pixel of the TTA mask; 1 if that is empty"
     p_flip = 2*p_tta - p
     lung = int((p_tta >= thresh).sum())
     return 1. if lung == 0 else float(((p >= thresh) ^ (p_flip >= thresh)).sum()/lung)
@@ -89,7 +94,8 @@ def _rel_counts(p, gt, n_bins):
 def reliability_table(counts:np.ndarray, # (3, n_bins): pixels, sum of probabilities, lung pixels per bin
                      ) -> pd.DataFrame:
     "Per probability bin: its range, pixel count, mean predicted probability and observed lung frequency"
-    n, s, pos = counts; k = len(n)
+    n, s, pos = counts
+    k = len(n)
     with np.errstate(invalid='ignore', divide='ignore'):
         return pd.DataFrame(dict(lo=np.arange(k)/k, hi=np.arange(1, k + 1)/k, n=n.astype(np.int64),
                                  mean_p=np.where(n > 0, s/n, np.nan), observed=np.where(n > 0, pos/n, np.nan)))
@@ -102,22 +108,25 @@ def ece(t:pd.DataFrame) -> float:
 
 # %% ../nbs/14_error_analysis.ipynb #29ae07fa
 VARIANTS = ('raw', 'pp', 'tta', 'tta_pp')
-PP_CANDIDATE = dict(min_ratio=0.1, max_hole=0.05, extra=0.05)   # the post-processing measured here (postprocess's defaults)
+PP_CANDIDATE = dict(min_ratio=0.1, max_hole=0.05, extra=0.05)   # the post-processing measured here (its defaults)
 
 def variant_settings(meta:dict) -> dict:
-    "Pipeline settings of the four variants raw, pp, tta, tta_pp for weights `meta`, from `UNDECIDED` (whatever their JSON says)"
+    "Pipeline settings of the variants raw, pp, tta, tta_pp for weights `meta`, from `UNDECIDED` (not their JSON's)"
     base = settings_of(dict(size=meta['size']))
-    return {v: {**base, 'postprocess': PP_CANDIDATE if v.endswith('pp') else None, 'tta': v.startswith('tta')} for v in VARIANTS}
+    return {v: {**base, 'postprocess': PP_CANDIDATE if v.endswith('pp') else None, 'tta': v.startswith('tta')}
+            for v in VARIANTS}
 
 # %% ../nbs/14_error_analysis.ipynb #d4b3a60e
 QC_BAND = (0.2, 0.8)                                             # probabilities counted as uncertain by the QC score
 
 def _variant_row(r, gt, p, pt, hw, vs, thresh):
-    row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''), gt_frac=float(gt.mean()),
-               qc=qc_score(p, QC_BAND, thresh), qc_tta=qc_score(pt, QC_BAND, thresh), flip_dis=flip_disagreement(p, pt, thresh))
+    row = dict(stem=r.stem, source=r.source, tb=r.tb, split=r.split, convention=getattr(r, 'convention', ''),
+               gt_frac=float(gt.mean()), qc=qc_score(p, QC_BAND, thresh), qc_tta=qc_score(pt, QC_BAND, thresh),
+               flip_dis=flip_disagreement(p, pt, thresh))
     for v in VARIANTS:
         m = finish(pt if v.startswith('tta') else p, hw, vs[v]).mask
-        row |= {f'dice_{v}': dice_score(m, gt), f'iou_{v}': iou_score(m, gt), **{f'{k}_{v}': x for k, x in boundary_metrics(m, gt).items()}}
+        row |= {f'dice_{v}': dice_score(m, gt), f'iou_{v}': iou_score(m, gt),
+                **{f'{k}_{v}': x for k, x in boundary_metrics(m, gt).items()}}
     return row
 
 # %% ../nbs/14_error_analysis.ipynb #f5fc984d
@@ -127,15 +136,18 @@ def analyse_split(net, meta:dict, # pipeline network and its metadata, as from `
                   n_bins:int=10, # bins of the reliability table
                   bs:int=8, # images predicted together
                  ) -> tuple:
-    "Per-image metrics of the raw, pp, tta and tta_pp masks with `qc`, `qc_tta` and `flip_dis` scores; and the reliability table of the raw maps"
+    """Per-image metrics of the raw, pp, tta and tta_pp masks with `qc`, `qc_tta` and `flip_dis` scores; and the
+    reliability table of the raw maps"""
     d, vs, rows, counts = split_rows(df, split), variant_settings(meta), [], np.zeros((3, n_bins))
     for i in range(0, len(d), bs):
         chunk = d.iloc[i:i+bs]
         loaded = [load_image(f) for f in chunk.image_path]
-        ps, pts = net_probs(net, [a for a, _ in loaded], meta['size'], bs), net_probs(net, [a for a, _ in loaded], meta['size'], bs, tta=True)
+        ps, pts = (net_probs(net, [a for a, _ in loaded], meta['size'], bs),
+                   net_probs(net, [a for a, _ in loaded], meta['size'], bs, tta=True))
         for r, (_, hw), p, pt in zip(chunk.itertuples(), loaded, ps, pts):
             gt = read_mask(r.mask_path)
-            if gt.shape != tuple(hw): raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {hw[::-1]}")
+            if gt.shape != tuple(hw):
+                raise ValueError(f"{r.mask_path}: mask is {gt.shape[::-1]} but its image is {hw[::-1]}")
             counts += np.stack(_rel_counts(upsample(p, hw)/255, gt, n_bins))
             rows.append(_variant_row(r, gt, p, pt, hw, vs, vs['raw']['threshold']))
     return pd.DataFrame(rows), reliability_table(counts)
@@ -145,14 +157,16 @@ METRICS = ('dice', 'iou', 'hd95', 'assd')
 
 def variant(res:pd.DataFrame, v:str='raw') -> pd.DataFrame:
     "The per-image metrics of variant `v` of an `analyse_split` result, with plain column names (dice, iou, hd95, assd)"
-    return res.drop(columns=[f'{m}_{w}' for m in METRICS for w in VARIANTS if w != v]).rename(columns={f'{m}_{v}': m for m in METRICS})
+    return (res.drop(columns=[f'{m}_{w}' for m in METRICS for w in VARIANTS if w != v])
+            .rename(columns={f'{m}_{v}': m for m in METRICS}))
 
 # %% ../nbs/14_error_analysis.ipynb #5757277c
 def compare_variants(res:pd.DataFrame, # an `analyse_split` result
                      base:str='raw', # the variant the others are compared with
                      max_loss:float=0.01, # largest Dice loss of one image that a change may cause
                     ) -> pd.DataFrame:
-    "Mean Dice and HD95 of each variant, their paired differences from `base` with 95 % bootstrap intervals, images worse, and the decision rule"
+    """Mean Dice and HD95 of each variant, their paired differences from `base` with 95 % bootstrap intervals, images
+    worse, and the decision rule"""
     rows = []
     for v in VARIANTS:
         dd = res[f'dice_{v}'] - res[f'dice_{base}']
@@ -160,14 +174,15 @@ def compare_variants(res:pd.DataFrame, # an `analyse_split` result
         (dm, dlo, dhi), (hm, hlo, hhi) = bootstrap_ci(dd), bootstrap_ci(dh)
         h = res[f'hd95_{v}']
         ok = dd.min() >= -max_loss and (dlo > 0 or (dm >= 0 and hhi < 0))
-        rows.append(dict(variant=v, dice=res[f'dice_{v}'].mean(), dice_min=res[f'dice_{v}'].min(), hd95=h[np.isfinite(h)].mean(),
-                         assd=res[f'assd_{v}'].replace(np.inf, np.nan).mean(), d_dice=dm, d_dice_lo=dlo, d_dice_hi=dhi,
-                         d_hd95=hm, d_hd95_lo=hlo, d_hd95_hi=hhi, n_better=int((dd > 1e-4).sum()), n_worse=int((dd < -1e-4).sum()),
+        rows.append(dict(variant=v, dice=res[f'dice_{v}'].mean(), dice_min=res[f'dice_{v}'].min(),
+                         hd95=h[np.isfinite(h)].mean(), assd=res[f'assd_{v}'].replace(np.inf, np.nan).mean(),
+                         d_dice=dm, d_dice_lo=dlo, d_dice_hi=dhi, d_hd95=hm, d_hd95_lo=hlo, d_hd95_hi=hhi,
+                         n_better=int((dd > 1e-4).sum()), n_worse=int((dd < -1e-4).sum()),
                          worst_loss=float(-dd.min()), adopt=bool(ok) if v != base else None))
     return pd.DataFrame(rows).set_index('variant')
 
 # %% ../nbs/14_error_analysis.ipynb #c54fe518
-def target_rows(res:pd.DataFrame, # per-image results with a `convention` column (from `analyse_split` or `evaluate_model`)
+def target_rows(res:pd.DataFrame, # per-image results with a `convention` column (`analyse_split`, `evaluate_model`)
                 meta:dict, # metadata of the model, whose `extent` (default: visible) names the convention it outlines
                ) -> pd.DataFrame:
     "The rows of `res` whose masks follow the lung extent of model `meta`; all rows if none has a convention call"
@@ -176,9 +191,11 @@ def target_rows(res:pd.DataFrame, # per-image results with a `convention` column
 
 # %% ../nbs/14_error_analysis.ipynb #406856e5
 def final_variant(cmp:pd.DataFrame) -> str:
-    "The variant (raw, pp, tta, tta_pp) that the decision rule of `compare_variants` picks: each change adopted on its own evidence, the better Dice when both are"
+    """The variant (raw, pp, tta, tta_pp) that the decision rule of `compare_variants` picks: each change adopted on its
+    own evidence, the better Dice when both are"""
     pp = bool(cmp.loc['pp', 'adopt'])
-    tta = bool(cmp.loc['tta', 'adopt']) or bool(cmp.loc['tta_pp', 'adopt'] and not pp and cmp.loc['tta_pp', 'dice'] > cmp.loc['pp', 'dice'])
+    tta = bool(cmp.loc['tta', 'adopt']) or bool(cmp.loc['tta_pp', 'adopt'] and not pp
+                                                and cmp.loc['tta_pp', 'dice'] > cmp.loc['pp', 'dice'])
     if tta and pp: tta = bool(cmp.loc['tta_pp', 'dice'] >= cmp.loc['pp', 'dice'])
     return ('tta_pp' if tta else 'pp') if pp else ('tta' if tta else 'raw')
 
@@ -190,9 +207,11 @@ def choose_threshold(score, # quality score per image (higher is worse)
                      target:float=0.95, # images below this Dice should be flagged
                      max_flagged:float=1., # consider only thresholds that flag at most this share of the images
                     ) -> dict:
-    "Threshold on `score` (flag when score > threshold) with the largest Youden J for Dice < `target` among those flagging at most `max_flagged`, with its sensitivity, specificity and flag rate"
+    """Threshold on `score` (flag when score > threshold) with the largest Youden J for Dice < `target` among those
+    flagging at most `max_flagged`, with its sensitivity, specificity and flag rate"""
     s, bad = np.asarray(score, float), np.asarray(dice, float) < target
-    res = dict(threshold=np.nan, j=np.nan, sensitivity=np.nan, specificity=np.nan, flagged=np.nan, n_bad=int(bad.sum()), n=len(s))
+    res = dict(threshold=np.nan, j=np.nan, sensitivity=np.nan, specificity=np.nan, flagged=np.nan, n_bad=int(bad.sum()),
+               n=len(s))
     if bad.all() or not bad.any(): return res
     u = np.unique(s)
     for t in np.concatenate([[u[0] - 1e-9], (u[:-1] + u[1:])/2]):
@@ -200,7 +219,8 @@ def choose_threshold(score, # quality score per image (higher is worse)
         if f.mean() > max_flagged + 1e-12: continue
         sens, spec = (f & bad).sum()/bad.sum(), (~f & ~bad).sum()/(~bad).sum()
         if np.isnan(res['j']) or sens + spec - 1 > res['j'] + 1e-12:
-            res |= dict(threshold=float(t), j=float(sens + spec - 1), sensitivity=float(sens), specificity=float(spec), flagged=float(f.mean()))
+            res |= dict(threshold=float(t), j=float(sens + spec - 1), sensitivity=float(sens), specificity=float(spec),
+                        flagged=float(f.mean()))
     return res
 
 # %% ../nbs/14_error_analysis.ipynb #83caa636
@@ -210,9 +230,12 @@ def decide_pipeline(final:str, # the variant chosen by `final_variant`
                     evidence:dict=None, # numbers behind the decision, stored with it
                    ) -> dict:
     "The `pipeline` block for the weights' JSON: threshold, post-processing, TTA and QC, with where they were decided"
-    return dict(threshold=UNDECIDED['threshold'], postprocess=PP_CANDIDATE if final.endswith('pp') else None, tta=final.startswith('tta'),
-                qc=dict(band=list(QC_BAND), threshold=round(float(qc['threshold']), 4)) if np.isfinite(qc['threshold']) else None,
-                decided_by="the error-analysis notebook (nbs/14_error_analysis.ipynb), on the valid images whose masks follow the model's lung extent",
+    return dict(threshold=UNDECIDED['threshold'], postprocess=PP_CANDIDATE if final.endswith('pp') else None,
+                tta=final.startswith('tta'),
+                qc=(dict(band=list(QC_BAND), threshold=round(float(qc['threshold']), 4))
+                    if np.isfinite(qc['threshold']) else None),
+                decided_by="the error-analysis notebook (nbs/14_error_analysis.ipynb), "
+                           "on the valid images whose masks follow the model's lung extent",
                 onnx_sha256=meta['onnx_sha256'], evidence=evidence or {})
 
 # %% ../nbs/14_error_analysis.ipynb #72126b63
@@ -220,20 +243,28 @@ def decide_from_valid(res:pd.DataFrame, # an `analyse_split` result on valid
                       meta:dict, # metadata of the analysed model
                       max_flagged:float=QC_MAX_FLAGGED, # the largest share of valid images the QC flag may mark
                      ) -> dict:
-    "`decide_pipeline` from one valid pass: the variant `final_variant` picks, the QC threshold `choose_threshold` picks on its score, and the evidence"
+    """`decide_pipeline` from one valid pass: the variant `final_variant` picks, the QC threshold `choose_threshold`
+    picks on its score, and the evidence"""
     res = target_rows(res, meta)   # decided on the valid images of the model's own convention
-    cmp = compare_variants(res); final = final_variant(cmp); qc_col = 'qc_tta' if final.startswith('tta') else 'qc'
-    dice = res[f'dice_{final}']; q = choose_threshold(res[qc_col], dice, max_flagged=max_flagged)
+    cmp = compare_variants(res)
+    final = final_variant(cmp)
+    qc_col = 'qc_tta' if final.startswith('tta') else 'qc'
+    dice = res[f'dice_{final}']
+    q = choose_threshold(res[qc_col], dice, max_flagged=max_flagged)
     ev = lambda v, cols: cmp.loc[v, [f'd_{c}' for c in cols] + ['n_better', 'n_worse']].astype(float).round(4).to_dict()
-    return decide_pipeline(final, q, meta, evidence=dict(valid_n=len(res), convention=meta.get('extent', 'visible'), qc={k: round(float(v), 4) for k, v in q.items()},
-        pp=ev('pp', ['dice', 'dice_lo', 'dice_hi', 'hd95', 'hd95_lo', 'hd95_hi']), tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),
+    return decide_pipeline(final, q, meta, evidence=dict(
+        valid_n=len(res), convention=meta.get('extent', 'visible'), qc={k: round(float(v), 4) for k, v in q.items()},
+        pp=ev('pp', ['dice', 'dice_lo', 'dice_hi', 'hd95', 'hd95_lo', 'hd95_hi']),
+        tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),
         qc_spearman=round(float(stats.spearmanr(res[qc_col], dice).statistic), 4)))
 
 # %% ../nbs/14_error_analysis.ipynb #39155448
 def write_pipeline(weights, decision:dict) -> dict:
-    "Store `decision` (from `decide_pipeline`) as the `pipeline` block of the JSON beside `weights`; return the new metadata"
-    fn = meta_path(onnx_path(weights)); meta = json.loads(fn.read_text())
-    if meta.get('onnx_sha256') != decision['onnx_sha256']: raise ValueError(f"{fn}: decision made for another model (ONNX sha256 {decision['onnx_sha256'][:12]}…)")
+    "Store `decision` (`decide_pipeline`'s) as the `pipeline` block of the JSON beside `weights`; return the metadata"
+    fn = meta_path(onnx_path(weights))
+    meta = json.loads(fn.read_text())
+    if meta.get('onnx_sha256') != decision['onnx_sha256']:
+        raise ValueError(f"{fn}: decision made for another model (ONNX sha256 {decision['onnx_sha256'][:12]}…)")
     meta['pipeline'] = decision
     atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     return meta
@@ -243,12 +274,14 @@ def cross_source(df:pd.DataFrame, # manifest with `split`
                  train_src:str, # source to train on ('Shenzhen', 'Montgomery')
                  test_src:str, # source to test on: all its masked images
                  root='runs/cross', # runs are cached in `root`/<train>_to_<test>
-                 size:int=128, epochs:int=5, arch:str='plain8', lr:float=3e-3, bs:int=8, # training settings (see `lungseg.train.train`)
+                 size:int=128, epochs:int=5, arch:str='plain8', lr:float=3e-3, bs:int=8, # training settings (`train`)
                 ) -> tuple:
-    "Per-image metrics on `test_src` of a model trained on `train_src` only (cached; retrained if the cached run saw other data), and its metadata"
+    """Per-image metrics on `test_src` of a model trained on `train_src` only (cached; retrained if the cached run saw
+    other data), and its metadata"""
     out = Path(root)/f'{train_src}_to_{test_src}'.lower()
     per_f, d = out/'per_image.csv', df[df.source == train_src]
-    stale = (out/'lungseg.onnx').exists() and json.loads((out/'lungseg.json').read_text()).get('split_hash') != split_hash(d)  # other data
+    stale = (out/'lungseg.onnx').exists() and \
+        json.loads((out/'lungseg.json').read_text()).get('split_hash') != split_hash(d)   # a run on other data
     if stale or not (out/'lungseg.onnx').exists():
         if per_f.exists(): per_f.unlink()
         train(df=d, out=out, size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, quiet=True)
@@ -260,8 +293,10 @@ def cross_source(df:pd.DataFrame, # manifest with `split`
 
 # %% ../nbs/14_error_analysis.ipynb #2d57c0d9
 def record_test(weights, per:pd.DataFrame, card=None) -> dict:
-    "Store the test-split summary of per-image metrics `per` (made with the stored pipeline) in the JSON beside `weights`, and rewrite the model card"
-    fn = meta_path(onnx_path(weights)); meta, s = json.loads(fn.read_text()), summarize_metrics(per)
+    """Store the test-split summary of per-image metrics `per` (made with the stored pipeline) in the JSON beside
+    `weights`, and rewrite the model card"""
+    fn = meta_path(onnx_path(weights))
+    meta, s = json.loads(fn.read_text()), summarize_metrics(per)
     meta |= dict(test=s.reset_index().round(4).to_dict('records'), test_settings=settings_of(meta))
     atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     write_model_card(meta, s, card or fn.parent.parent/'MODEL_CARD.md')
@@ -269,7 +304,7 @@ def record_test(weights, per:pd.DataFrame, card=None) -> dict:
 
 # %% ../nbs/14_error_analysis.ipynb #we01a7c1
 def error_near_boundary(pred:np.ndarray, gt:np.ndarray, px:int=2) -> float:
-    "Share of the pixels where `pred` differs from `gt` that lie within `px` pixels of `gt`'s outline (NaN when none differ)"
+    "Share of the pixels where `pred` differs from `gt` within `px` pixels of `gt`'s outline (NaN when none differ)"
     wrong = pred != gt
     if not wrong.any(): return float('nan')
     band = ndimage.binary_dilation(gt, iterations=px) & ~ndimage.binary_erosion(gt, iterations=px)

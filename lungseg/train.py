@@ -33,7 +33,7 @@ __all__ = ['CODES', 'LOSSES', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner
 
 # %% ../nbs/12_train.ipynb #4fa1d582
 def pick_device(device:str=None) -> torch.device:
-    "The device to train on: `device` if given, else CUDA when present, then Apple MPS, else the CPU; a CUDA device without index is this process's GPU"
+    "The device to train on: `device`, else CUDA, then Apple MPS, else the CPU; CUDA without index: this process's GPU"
     if device: d = torch.device(device)
     elif torch.cuda.is_available(): d = torch.device('cuda')
     elif torch.backends.mps.is_available(): d = torch.device('mps')
@@ -46,21 +46,27 @@ CODES = ['background', 'lung']
 def _x(r): return PILImageBW.create(read_gray(r['image_path']))
 def _y(r): return PILMask.create(read_mask(r['mask_path']).astype(np.uint8))
 
-def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool|str=True, num_workers:int=None, seed:int=42, device:str=None):
-    "fastai `DataLoaders` over the train and valid rows of manifest `df` (with `split`), on `pick_device(device)`; `aug='film'` adds `FilmAug`"
+def seg_dls(df:pd.DataFrame, size:int=256, bs:int=8, aug:bool|str=True, num_workers:int=None, seed:int=42,
+            device:str=None):
+    "fastai `DataLoaders` of manifest `df`'s train and valid rows on `pick_device(device)`; `aug='film'` adds `FilmAug`"
     d = df[df.split.isin(['train','valid'])].reset_index(drop=True).assign(is_valid=lambda x: x.split == 'valid')
-    if not (d.split == 'train').any() or not (d.split == 'valid').any(): raise ValueError("the manifest needs both train and valid rows")
-    dev = pick_device(device); cuda = dev.type == 'cuda'
-    if num_workers is None: num_workers = min(8, (os.cpu_count() or 1)//int(os.environ.get('LOCAL_WORLD_SIZE', 1)) or 1) if cuda else 0
-    tfms = aug_transforms(do_flip=False, max_rotate=10., min_zoom=0.9, max_zoom=1.1, max_lighting=0.2, max_warp=0., p_affine=0.75,
-                          p_lighting=0.75, pad_mode=PadMode.Zeros) if aug else []
-    db = DataBlock(blocks=(ImageBlock(PILImageBW), MaskBlock(CODES)), get_x=_x, get_y=_y, splitter=ColSplitter('is_valid'),
-                   item_tfms=[*([FilmAug()] if aug == 'film' else []), Resize(size, method=ResizeMethod.Squish)], batch_tfms=tfms)
+    if not (d.split == 'train').any() or not (d.split == 'valid').any():
+        raise ValueError("the manifest needs both train and valid rows")
+    dev = pick_device(device)
+    cuda = dev.type == 'cuda'
+    if num_workers is None:
+        num_workers = min(8, (os.cpu_count() or 1)//int(os.environ.get('LOCAL_WORLD_SIZE', 1)) or 1) if cuda else 0
+    tfms = aug_transforms(do_flip=False, max_rotate=10., min_zoom=0.9, max_zoom=1.1, max_lighting=0.2, max_warp=0.,
+                          p_affine=0.75, p_lighting=0.75, pad_mode=PadMode.Zeros) if aug else []
+    db = DataBlock(blocks=(ImageBlock(PILImageBW), MaskBlock(CODES)), get_x=_x, get_y=_y,
+                   splitter=ColSplitter('is_valid'),
+                   item_tfms=[*([FilmAug()] if aug == 'film' else []), Resize(size, method=ResizeMethod.Squish)],
+                   batch_tfms=tfms)
     return db.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device=dev, pin_memory=cuda)
 
 # %% ../nbs/12_train.ipynb #702162ce
 class Gathered(Metric):
-    "fastai metric `m` over the batches of every process (`learn.to_detach` gathers them), so that it scores the whole valid set"
+    "fastai metric `m` over the batches of every process (`learn.to_detach` gathers them): the whole valid set"
     def __init__(self, m:Metric): self.m = m
     def reset(self): self.m.reset()
     def accumulate(self, learn):
@@ -75,21 +81,24 @@ class Gathered(Metric):
 LOSSES = {'ce': lambda: CrossEntropyLossFlat(axis=1), 'ce_dice': CEDiceLoss, 'ce_dice_soft': SoftCEDiceLoss}
 
 def seg_learner(dls, arch:str='plain8', size:int=256, loss:str='ce_dice', path='.', wd:float=1e-2) -> Learner:
-    "A `Learner` for network `arch` with loss `loss` (a key of `LOSSES`), Dice and IoU metrics over every process's batches"
+    "A `Learner` for network `arch`, loss `loss` (a key of `LOSSES`), Dice and IoU metrics over all processes' batches"
     if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
-    return Learner(dls, build_model(arch, size), loss_func=LOSSES[loss](), metrics=[Gathered(Dice()), Gathered(JaccardCoeff())],
-                   path=path, model_dir='checkpoints', wd=wd)
+    return Learner(dls, build_model(arch, size), loss_func=LOSSES[loss](),
+                   metrics=[Gathered(Dice()), Gathered(JaccardCoeff())], path=path, model_dir='checkpoints', wd=wd)
 
 # %% ../nbs/12_train.ipynb #418c6610
 def mixed_precision(learn:Learner, dev) -> str:
-    "Put `learn` in mixed precision on CUDA device `dev` (bf16 where the GPU computes it natively, else fp16); return the precision it trains in"
+    "Put `learn` in mixed precision on CUDA device `dev` (bf16 where the GPU has it natively, else fp16); return it"
     if torch.device(dev).type != 'cuda': return 'fp32'
-    if torch.cuda.is_bf16_supported(including_emulation=False): learn.to_bf16(); return 'bf16'
-    learn.to_fp16(); return 'fp16'
+    if torch.cuda.is_bf16_supported(including_emulation=False):
+        learn.to_bf16()
+        return 'bf16'
+    learn.to_fp16()
+    return 'fp16'
 
 # %% ../nbs/12_train.ipynb #e19b1511
 class AnyBackendDL(DistributedDL):
-    "fastai's `DistributedDL`, broadcasting its indices on the device of the process group's backend (CUDA for NCCL, else the CPU) instead of always on CUDA"
+    "fastai's `DistributedDL`, broadcasting its indices on the device of the process group's backend (CUDA for NCCL)"
     def _broadcast(self, t, rank):
         t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
         torch.distributed.broadcast(t, rank)
@@ -97,14 +106,17 @@ class AnyBackendDL(DistributedDL):
 
 # %% ../nbs/12_train.ipynb #4b87e6d7
 class AnyBackendTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` (Accelerate, `DistributedDataParallel`, optional `SyncBatchNorm`) with `AnyBackendDL`"
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else AnyBackendDL(dl, device=self.learn.model.device)
+    "fastai's `DistributedTrainer` (Accelerate, `DistributedDataParallel`, `SyncBatchNorm`) with `AnyBackendDL`"
+    def _wrap_dl(self, dl):
+        return dl if isinstance(dl, DistributedDL) else AnyBackendDL(dl, device=self.learn.model.device)
 
 # %% ../nbs/12_train.ipynb #7437bd21
 @contextmanager
 def distributed(learn:Learner, sync_bn:bool=True, cpu:bool=False):
-    "fastai's `Learner.distrib_ctx` with `AnyBackendTrainer`: train `learn` in every process of a distributed run (CPU processes if `cpu`); nothing in one process"
-    if num_distrib() <= 1: yield learn; return
+    "`Learner.distrib_ctx` with `AnyBackendTrainer`: `learn` in every process of a distributed run (on CPUs if `cpu`)"
+    if num_distrib() <= 1:
+        yield learn
+        return
     learn.add_cb(AnyBackendTrainer(sync_bn, cpu=cpu, mixed_precision='no'))
     if rank_distrib(): learn.remove_cb(ProgressCallback)
     try: yield learn
@@ -112,7 +124,7 @@ def distributed(learn:Learner, sync_bn:bool=True, cpu:bool=False):
 
 # %% ../nbs/12_train.ipynb #f264954a
 def _join(dev) -> int:
-    "Join the process group of a distributed run (Accelerate's `PartialState`, gloo for CPU processes); return the number of processes, 1 outside one"
+    "Join a distributed run's process group (Accelerate's `PartialState`, gloo on CPUs); return its size (1 outside)"
     if num_distrib() > 1: PartialState(cpu=torch.device(dev).type == 'cpu')
     return max(1, num_distrib())
 
@@ -125,12 +137,13 @@ def _find_lr(learn:Learner) -> float:
 
 # %% ../nbs/12_train.ipynb #3638f37e
 def hardware(device:str=None) -> str:
-    "One line describing where this runs: the CPU, its cores, the training device `pick_device(device)` (times the processes of a distributed run), torch"
+    "Where this runs, in one line: the CPU, its cores, the device `pick_device(device)` (× processes of a run), torch"
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(':',1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except Exception: pass
     dev = pick_device(device)
-    d = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'Apple MPS' if dev.type == 'mps' else f'CPU only, {torch.get_num_threads()} threads'
+    d = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'Apple MPS' if dev.type == 'mps' else \
+        f'CPU only, {torch.get_num_threads()} threads'
     n, local = num_distrib(), int(os.environ.get('LOCAL_WORLD_SIZE', num_distrib() or 1))
     if n > 1: d = f"{n} processes{f' on {n//local} machines' if local < n else ''} × {d}"
     return f"{cpu}; {os.cpu_count()} cores; {d}; torch {torch.__version__}"
@@ -147,7 +160,8 @@ def clean_history(fn) -> pd.DataFrame:
     lines = Path(fn).read_text().splitlines()
     body = [l for i, l in enumerate(lines) if i == 0 or l != lines[0]]
     h = pd.read_csv(io.StringIO('\n'.join(body)))
-    h = h.dropna(subset=[c for c in h.columns if c not in ('epoch','time')]).drop_duplicates('epoch', keep='last').sort_values('epoch')
+    h = (h.dropna(subset=[c for c in h.columns if c not in ('epoch','time')])
+         .drop_duplicates('epoch', keep='last').sort_values('epoch'))
     h.to_csv(fn, index=False)
     return h
 
@@ -159,7 +173,8 @@ def _secs(t) -> float:
 
 # %% ../nbs/12_train.ipynb #8389f9ba
 def _last_ckpt(out:Path):
-    cks = sorted(((int(m.group(1)), f) for f in (out/'checkpoints').glob('epoch_*.pth') if (m := re.match(r'epoch_(\d+)\.pth$', f.name))), key=lambda t: t[0])
+    cks = sorted(((int(m.group(1)), f) for f in (out/'checkpoints').glob('epoch_*.pth')
+                  if (m := re.match(r'epoch_(\d+)\.pth$', f.name))), key=lambda t: t[0])
     return cks[-1] if cks else (None, None)
 
 # %% ../nbs/12_train.ipynb #05e56240
@@ -175,29 +190,36 @@ def _init_from(model, fn, arch:str) -> dict:
 
 # %% ../nbs/12_train.ipynb #8dca9503
 class NetTeacher(torch.nn.Module):
-    "Pipeline network `net` ((N,1,S,S) float32 array → (N,S,S) lung probabilities, e.g. an ONNX model) as a frozen teacher for `Distill`"
-    def __init__(self, net): super().__init__(); self.net = net
+    "Pipeline network `net` ((N,1,S,S) float32 → (N,S,S) lung probabilities, e.g. ONNX): a frozen teacher for `Distill`"
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
     def forward(self, x): return torch.from_numpy(self.net(x.detach().float().cpu().numpy())).to(x.device)
 
 # %% ../nbs/12_train.ipynb #10ecae65
 class Distill(Callback):
-    "Train against `alpha`×label + (1 − `alpha`)×the mean lung probability of the `teachers` (modules that return it: `LungProb` of a network, or `NetTeacher`; distillation); validation keeps the labels"
+    "Train on `alpha`×label + (1 − `alpha`)×the mean lung probability of `teachers`; validation keeps the labels"
     def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t.eval() for t in teachers], alpha
     def before_fit(self):
         for t in self.teachers: t.to(self.dls.device)
     def after_pred(self):
         if not self.training: return
-        with torch.no_grad(): p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
+        with torch.no_grad():
+            p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
         self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
 
 # %% ../nbs/12_train.ipynb #3cdf34e9
 def _teacher(f, size:int) -> tuple:
-    "(teacher, record) of teacher weights `f` for a student at `size` px: torch weights (.pth, as `LungProb`) or an ONNX model (`NetTeacher`, run on the CPU); both return lung probabilities"
+    "(teacher, record) of teacher weights `f` for a student at `size` px: .pth (`LungProb`) or ONNX (`NetTeacher`)"
     if Path(f).suffix != '.onnx':
-        m, meta = load_model(f); return LungProb(m).eval(), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'])
+        m, meta = load_model(f)
+        return LungProb(m).eval(), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'])
     net, meta = load_net(f, threads=torch.get_num_threads())   # checks the ONNX file's SHA-256
-    if meta['size'] != size: raise ValueError(f"{f}: an ONNX teacher takes {meta['size']} px inputs only, and the student trains at {size} px")
-    return NetTeacher(net), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'], onnx_sha256=meta['onnx_sha256'])
+    if meta['size'] != size:
+        raise ValueError(f"{f}: an ONNX teacher takes {meta['size']} px inputs only, "
+                         f"and the student trains at {size} px")
+    return NetTeacher(net), dict(weights=str(f), arch=meta['arch'], size=meta['size'], sha256=meta['sha256'],
+                                 onnx_sha256=meta['onnx_sha256'])
 
 # %% ../nbs/12_train.ipynb #595df629
 def _distill(cfg:dict) -> tuple:
@@ -208,10 +230,11 @@ def _distill(cfg:dict) -> tuple:
 
 # %% ../nbs/12_train.ipynb #82852120
 def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev):
-    "Train `learn` from epoch `start` to the end of `cfg`'s schedule in every process (bs/N images each; the first one logs)"
+    "Train `learn` from epoch `start` to the end of `cfg`'s schedule in every process (bs/N images each; first logs)"
     n = max(1, num_distrib())
     if n > 1: learn.dls = seg_dls(df, cfg['size'], cfg['bs']//n, aug=cfg['aug'], seed=cfg['seed'], device=dev)
-    cbs = ([] if rank_distrib() else [CSVLogger(fname='history.csv', append=resume)]) + [SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + cbs
+    cbs = ([] if rank_distrib() else [CSVLogger(fname='history.csv', append=resume)]) + \
+        [SaveModelCallback(every_epoch=True, with_opt=True, fname='epoch')] + cbs
     if start >= cfg['epochs']: return
     with distributed(learn, sync_bn=pick_device(dev).type == 'cuda', cpu=pick_device(dev).type == 'cpu'):
         with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
@@ -219,44 +242,56 @@ def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet
 
 # %% ../nbs/12_train.ipynb #1f8b305f
 def _save_run(learn:Learner, cfg:dict, df:pd.DataFrame, out:Path, dev, wall:float, extra:dict) -> dict:
-    "Validate `learn` and write the final weights of run `cfg` (a plain CPU copy of the network) with their metadata in `out`; return that"
+    "Validate `learn`, write the final weights of run `cfg` (a CPU copy) with their metadata in `out`; return that"
     with learn.no_bar(): vl = learn.validate()   # in every process: each one validates the whole set
     if rank_distrib(): return None
     hist = clean_history(out/'history.csv')
-    meta = dict(arch=cfg['arch'], size=cfg['size'], in_channels=1, normalisation='per-image standardisation (inside the model); input grayscale 0-1',
-                resize='squish', classes=CODES, loss=cfg['loss'], epochs=cfg['epochs'], bs=cfg['bs'], lr=cfg['lr'], seed=cfg['seed'],
-                n_params=n_params(learn.model), valid_loss=float(vl[0]), valid_dice=float(vl[1]), valid_iou=float(vl[2]),
-                split_hash=split_hash(df), n_train=int((df.split == 'train').sum()), n_valid=int((df.split == 'valid').sum()),
-                hardware=hardware(dev), train_seconds=round(wall, 1), train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
+    meta = dict(arch=cfg['arch'], size=cfg['size'], in_channels=1,
+                normalisation='per-image standardisation (inside the model); input grayscale 0-1', resize='squish',
+                classes=CODES, loss=cfg['loss'], epochs=cfg['epochs'], bs=cfg['bs'], lr=cfg['lr'], seed=cfg['seed'],
+                n_params=n_params(learn.model), valid_loss=float(vl[0]), valid_dice=float(vl[1]),
+                valid_iou=float(vl[2]), split_hash=split_hash(df), n_train=int((df.split == 'train').sum()),
+                n_valid=int((df.split == 'valid').sum()), hardware=hardware(dev), train_seconds=round(wall, 1),
+                train_seconds_total=round(float(hist.get('time', pd.Series(dtype=str)).map(_secs).sum()), 1),
                 created=time.strftime('%Y-%m-%d %H:%M:%S'))
     meta |= {k: v for k, v in extra.items() if v}
-    net = build_model(cfg['arch'], cfg['size']); net.load_state_dict({k: v.cpu() for k, v in learn.model.state_dict().items()})
+    net = build_model(cfg['arch'], cfg['size'])
+    net.load_state_dict({k: v.cpu() for k, v in learn.model.state_dict().items()})
     return save_model(net.eval(), out/TORCH_WEIGHTS, meta)
 
 # %% ../nbs/12_train.ipynb #b6c3e4ae
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
-          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False, init=None,
-          teachers:list=None, alpha:float=0.5, device:str=None) -> dict:
-    "Train a lung segmentation model on `pick_device(device)` (from scratch, or from weights `init`; distilled from `teachers` if given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata (None in processes after the first)"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True); cfg_f = out/'config.json'
+          loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False,
+          init=None, teachers:list=None, alpha:float=0.5, device:str=None) -> dict:
+    """Train a lung segmentation model on `pick_device(device)` (from weights `init`, distilled from `teachers` if
+    given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata (None in later processes)"""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_f = out/'config.json'
     if resume:
         if not cfg_f.exists(): raise FileNotFoundError(f"{cfg_f}: nothing to resume (no config of an earlier run)")
         cfg = json.loads(cfg_f.read_text())
     else:
-        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs, lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None,
+        cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs,
+                   lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None,
                    teachers=[str(t) for t in teachers] if teachers else None, alpha=alpha)
-    dev = pick_device(device); n = _join(dev)
+    dev = pick_device(device)
+    n = _join(dev)
     if cfg['bs'] % n: raise ValueError(f"batch size {cfg['bs']} does not split over {n} processes")
     set_seed(cfg['seed'], reproducible=True)
-    if df is None and cfg['data'] == 'dataframe': raise ValueError(f"{out}: this run was started from a DataFrame; pass the same `df` to resume it")
+    if df is None and cfg['data'] == 'dataframe':
+        raise ValueError(f"{out}: this run was started from a DataFrame; pass the same `df` to resume it")
     if df is None: df, _ = manifest(data if not resume else cfg['data'], check=False)
-    learn = seg_learner(seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'], device=dev), cfg['arch'], cfg['size'], cfg['loss'], path=out)
+    learn = seg_learner(seg_dls(df, cfg['size'], cfg['bs'], aug=cfg['aug'], seed=cfg['seed'], device=dev), cfg['arch'],
+                        cfg['size'], cfg['loss'], path=out)
     init_rec = _init_from(learn.model, cfg['init'], cfg['arch']) if cfg.get('init') else None
     mode = mixed_precision(learn, dev)   # lr_find runs in the precision of training
     t0, start = time.time(), 0
     if resume:
         last, f = _last_ckpt(out)
-        if last is not None: learn.load(f.stem, with_opt=True); start = last + 1
+        if last is not None:
+            learn.load(f.stem, with_opt=True)
+            start = last + 1
         if not rank_distrib(): print(f"resuming {out} at epoch {start} of {cfg['epochs']}")
     elif cfg['lr'] is None:
         cfg['lr'] = _find_lr(learn)
@@ -266,22 +301,27 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
         cfg_f.write_text(json.dumps(cfg, indent=2))
     dcbs, drec = _distill(cfg)
     _fit(learn, df, cfg, start, resume, quiet, dcbs, dev)
-    meta = _save_run(learn, cfg, df, out, dev, time.time() - t0, dict(precision=mode, processes=n if n > 1 else None, init=init_rec, distill=drec))
+    meta = _save_run(learn, cfg, df, out, dev, time.time() - t0,
+                     dict(precision=mode, processes=n if n > 1 else None, init=init_rec, distill=drec))
     distrib_barrier()
     return meta
 
 # %% ../nbs/12_train.ipynb #0c055be2
 def _free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 # %% ../nbs/12_train.ipynb #a2fefa58
 def launch_cmd(n:int, args:dict) -> list:
-    "The `accelerate launch` command that runs `lungseg train` with `args` (`train_cmd`'s) in `n` processes on this machine"
+    "The `accelerate launch` command that runs `lungseg train` with `args` (`train_cmd`'s) in `n` processes here"
     a = [str(args['data'])] if args.get('data') else []
     for k, v in args.items():
-        if k not in ('data', 'gpus') and v is not None and v is not False: a += [f'--{k}'] if v is True else [f'--{k}', str(v)]
-    return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(n), '--num_machines', '1',
-            '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', str(_free_port()), '-m', 'lungseg.train', *a]
+        if k not in ('data', 'gpus') and v is not None and v is not False:
+            a += [f'--{k}'] if v is True else [f'--{k}', str(v)]
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(n),
+            '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',
+            '--main_process_port', str(_free_port()), '-m', 'lungseg.train', *a]
 
 # %% ../nbs/12_train.ipynb #5a9a9998
 def train_cmd(
@@ -302,41 +342,62 @@ def train_cmd(
     "Train a lung segmentation model on the train split of DATA, validating on valid"
     args = dict(locals())
     if gpus > 1 and num_distrib() <= 1:
-        if bs % gpus: print(f"lungseg train: batch size {bs} does not split over {gpus} processes"); return 2
-        if pick_device(device).type != 'cpu' and torch.cuda.device_count() < gpus: print(f"lungseg train: {gpus} processes need {gpus} GPUs, not {torch.cuda.device_count()}"); return 2
+        if bs % gpus:
+            print(f"lungseg train: batch size {bs} does not split over {gpus} processes")
+            return 2
+        if pick_device(device).type != 'cpu' and torch.cuda.device_count() < gpus:
+            print(f"lungseg train: {gpus} processes need {gpus} GPUs, not {torch.cuda.device_count()}")
+            return 2
         return subprocess.call(launch_cmd(gpus, args))
     try: meta = train(data, out, size, epochs, arch, bs, lr, loss, resume, seed, init=init, device=device)
-    except (FileNotFoundError, ValueError) as e: print(f"lungseg train: {e}"); return 2
+    except (FileNotFoundError, ValueError) as e:
+        print(f"lungseg train: {e}")
+        return 2
     if meta is None: return 0   # a process after the first: the first one reports
-    print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware','precision')}, indent=1))
+    print(json.dumps({k: meta[k] for k in ('arch','size','epochs','valid_dice','valid_iou','train_seconds','hardware',
+                                           'precision')}, indent=1))
     print(f"weights written to {Path(out)/TORCH_WEIGHTS}")
     return 0
 
 # %% ../nbs/12_train.ipynb #a479bf66
-if __name__ == '__main__' and not in_ipython():   # `python -m lungseg.train ARGS` is `lungseg train ARGS`: what `accelerate launch` runs in each process
-    from fastcore.script import anno_parser   # the parser `lungseg train` uses; the training side imports no command module
-    _a = vars(anno_parser(train_cmd, prog='lungseg train', pos=['data']).parse_args()); _a.pop('pdb', None); _a.pop('xtra', None)
+# `python -m lungseg.train ARGS` is `lungseg train ARGS`: what `accelerate launch` runs in each process
+if __name__ == '__main__' and not in_ipython():
+    from fastcore.script import anno_parser   # `lungseg train`'s parser; the training side imports no command module
+    _a = vars(anno_parser(train_cmd, prog='lungseg train', pos=['data']).parse_args())
+    _a.pop('pdb', None)
+    _a.pop('xtra', None)
     raise SystemExit(train_cmd(**_a))
 
 # %% ../nbs/12_train.ipynb #581eeb42
 def weights_bytes(model) -> int:
     "Size in bytes of `model`'s saved state_dict"
-    b = io.BytesIO(); torch.save(model.state_dict(), b); return b.tell()
+    b = io.BytesIO()
+    torch.save(model.state_dict(), b)
+    return b.tell()
 
 # %% ../nbs/12_train.ipynb #863d7689
 def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict:
     "CPU images/s of training steps and of inference for network `arch` at `size` px (after one warm-up batch)"
     torch.manual_seed(seed)
-    m = build_model(arch, size); loss = CEDiceLoss(); opt = torch.optim.Adam(m.parameters(), 1e-3)
-    x = torch.rand(bs, 1, size, size); y = (torch.rand(bs, size, size) > .5).long()
+    m = build_model(arch, size)
+    loss = CEDiceLoss()
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    x = torch.rand(bs, 1, size, size)
+    y = (torch.rand(bs, size, size) > .5).long()
     def step():
-        opt.zero_grad(); l = loss(m(x), y); l.backward(); opt.step()
-    m.train(); step(); t = time.perf_counter()
+        opt.zero_grad()
+        l = loss(m(x), y)
+        l.backward()
+        opt.step()
+    m.train()
+    step()
+    t = time.perf_counter()
     for _ in range(n): step()
     tr = n*bs/(time.perf_counter() - t)
     m.eval()
     with torch.no_grad():
-        m(x); t = time.perf_counter()
+        m(x)
+        t = time.perf_counter()
         for _ in range(n): m(x)
     inf = n*bs/(time.perf_counter() - t)
     return dict(arch=arch, params_M=round(n_params(m)/1e6, 2), weights_MB=round(weights_bytes(m)/1e6, 1),

@@ -141,9 +141,7 @@ def test_dicom_is_read_in_one_module():
 
 # Lines a reader can hold: at most 120 characters in what the notebooks say (ruff checks one statement a line: E702,
 # E703). nbdev writes two lines itself, the module docstring (the notebook's one-line summary, which is also its docs
-# page's description) and `__all__`; they may be longer. The modules in WIDE are still to be wrapped, in their
-# notebooks 12_train, 14_error_analysis, 11a_augment, 16_robustness and 01b_framing.
-WIDE = {'train', 'analysis'}
+# page's description) and `__all__`; they may be longer.
 
 
 def written_lines(mod) -> list:
@@ -157,7 +155,7 @@ def written_lines(mod) -> list:
     return [(k, l) for k, l in enumerate(src.splitlines(), 1) if k not in made]
 
 
-@pytest.mark.parametrize('mod', sorted(set(MODS) - WIDE))
+@pytest.mark.parametrize('mod', MODS)
 def test_lines_fit(mod):
     wide = [f"{mod}.py:{k}: {len(l)} characters" for k, l in written_lines(mod) if len(l) > 120]
     assert not wide, wide
