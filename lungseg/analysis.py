@@ -35,8 +35,8 @@ def add_groups(per:pd.DataFrame, # per-image metrics (`stem`, `tb`, `gt_frac`), 
                n_q:int=5, # lung-area quantiles (fewer if there are fewer images)
               ) -> pd.DataFrame:
     "`per` with `label` (normal/TB), `area_q` (quantile of the lung fraction, Q1 smallest), `age`, `sex`, `age_band`"
-    d = per.drop(columns=[c for c in ('age', 'sex') if c in per]).merge(df[['stem', 'age', 'sex']], on='stem',
-                                                                         how='left')
+    d = (per.drop(columns=[c for c in ('age', 'sex') if c in per])
+         .merge(df[['stem', 'age', 'sex']], on='stem', how='left'))
     d['label'] = d.tb.map({0: 'normal', 1: 'TB'})
     q = max(1, min(n_q, len(d)))
     d['area_q'] = pd.qcut(d.gt_frac.rank(method='first'), q, labels=[f'Q{i+1}' for i in range(q)])
