@@ -15,7 +15,7 @@ install:
 	$(BIN)/python -c "import torch, torchvision, fastai; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'fastai', fastai.__version__)"
 
 # Cells marked `#| orthanc` start a local Orthanc PACS: they run where it is installed or LUNGSEG_REQUIRE_ORTHANC=1.
-ORTHANC_FLAGS = $$($(BIN)/python -c "import os; from lungseg.testing import orthanc_binary; \
+ORTHANC_FLAGS = $$($(BIN)/python -c "import os, sys; sys.path.insert(0, 'tests'); from loopback import orthanc_binary; \
 	print('--flags orthanc' if orthanc_binary() or os.environ.get('LUNGSEG_REQUIRE_ORTHANC') == '1' else '')")
 
 # The whole test suite: lint (pyflakes rules), every notebook (cells marked `#| slow` skipped) and the pytest tests.

@@ -1,4 +1,4 @@
-"""Files made for the tests and examples: DICOM files from real sample images, every kind of input a clinic sends, broken files, a tampered model, and a local Orthanc PACS to test `lungseg pacs` against. Not part of the runtime: nothing in `lungseg predict` imports this module.
+"""Files made for the tests and examples: DICOM files from real sample images, every kind of input a clinic sends, broken files and a tampered model. Not part of the runtime: nothing in `lungseg predict` imports this module. The local Orthanc PACS that `lungseg pacs` is tested against is not in the package: it is test plumbing, in `tests/loopback.py`.
 
 Docs: https://lungseg.github.io/lungseg/testing.html.md"""
 
@@ -6,15 +6,14 @@ Docs: https://lungseg.github.io/lungseg/testing.html.md"""
 
 # %% ../nbs/07_testing.ipynb #8b4d5e60
 from __future__ import annotations
-import io, os, shutil, json, base64, contextlib, subprocess, tempfile
+import io, shutil
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .data import read_gray
 
 # %% auto #0
-__all__ = ['ORTHANC_PLUGINS', 'write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'write_study', 'broken_dicom',
-           'orthanc_binary', 'orthanc_missing', 'free_port', 'orthanc_config', 'orthanc_server', 'self_signed_cert']
+__all__ = ['write_dicom', 'example_inputs', 'broken_inputs', 'tampered_model', 'write_study', 'broken_dicom']
 
 # %% ../nbs/07_testing.ipynb #48990306
 def _dicom_header(fn, shape, bits:int, mono1:bool):
@@ -133,90 +132,3 @@ def broken_dicom(fn, img:np.ndarray, study_uid:str=None) -> Path:
     fn = Path(fn)
     write_dicom(img, fn, attrs=dict(Rows=2*img.shape[0], **({'StudyInstanceUID': study_uid} if study_uid else {})))
     return fn
-
-# %% ../nbs/07_testing.ipynb #fecdc6a1
-ORTHANC_PLUGINS = ('/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib/orthanc/libOrthancDicomWeb.so')
-
-def orthanc_binary():
-    "Path of the Orthanc program and of its DICOMweb plugin, or None if either is not installed"
-    exe = shutil.which('Orthanc') or next((p for p in ('/usr/sbin/Orthanc', '/usr/bin/Orthanc') if Path(p).exists()),
-                                          None)
-    plugin = next((p for p in ORTHANC_PLUGINS if Path(p).exists()), None)
-    return (exe, plugin) if exe and plugin else None
-
-# %% ../nbs/07_testing.ipynb #6e1f0a02
-def orthanc_missing(env:dict=None) -> str:
-    "Why the Orthanc cells cannot run here ('' if they can); an error where `env` has LUNGSEG_REQUIRE_ORTHANC=1"
-    if orthanc_binary(): return ''
-    why = 'Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)'
-    if (os.environ if env is None else env).get('LUNGSEG_REQUIRE_ORTHANC') == '1':
-        raise RuntimeError(f"LUNGSEG_REQUIRE_ORTHANC=1 but {why}")
-    return why
-
-# %% ../nbs/07_testing.ipynb #dfab8fe2
-def free_port() -> int:
-    "A TCP port that is free on the loopback interface now"
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-# %% ../nbs/07_testing.ipynb #ba39900a
-def orthanc_config(d:Path, port:int, plugin:str, users:dict=None, lua:str=None) -> dict:
-    "Orthanc's configuration: storage in `d`, HTTP on loopback `port`, DICOMweb, basic auth for `users`, Lua `lua`"
-    cfg = dict(Name='lungseg-test', StorageDirectory=str(d/'db'), IndexDirectory=str(d/'db'), HttpPort=port,
-               RemoteAccessAllowed=False, DicomServerEnabled=False, Plugins=[plugin],
-               DicomWeb=dict(Enable=True, Root='/dicom-web/'),
-               AuthenticationEnabled=bool(users), RegisteredUsers=users or {})
-    if lua:
-        (d/'filter.lua').write_text(lua)
-        cfg['LuaScripts'] = [str(d/'filter.lua')]
-    return cfg
-
-# %% ../nbs/07_testing.ipynb #f03b621e
-def _wait_up(p, url:str, auth, log:Path, timeout:float):
-    "Wait until Orthanc process `p` answers at `url`; RuntimeError with its log's end if it exits or `timeout` passes"
-    import time, urllib.request, urllib.error
-    basic = {'Authorization': 'Basic ' + base64.b64encode(':'.join(auth).encode()).decode()} if auth else {}
-    req = urllib.request.Request(url + '/studies', headers=basic)
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and p.poll() is None:
-        try:
-            urllib.request.urlopen(req, timeout=2).close()
-            return
-        except (urllib.error.URLError, ConnectionError, OSError): time.sleep(0.1)
-    how = 'exited ' + str(p.returncode) if p.poll() is not None else 'no answer'
-    raise RuntimeError(f"Orthanc did not start ({how}): {log.read_text()[-800:]}")
-
-# %% ../nbs/07_testing.ipynb #5f8f2030
-@contextlib.contextmanager
-def orthanc_server(d=None, users:dict=None, lua:str=None, timeout:float=30.):
-    "Run Orthanc with DICOMweb on a free loopback port, storing in `d` (None: a temporary one); yield its DICOMweb root"
-    found = orthanc_binary()
-    if not found: raise FileNotFoundError("Orthanc is not installed: apt-get install orthanc orthanc-dicomweb")
-    with tempfile.TemporaryDirectory(prefix='lungseg-orthanc-') as tmp:
-        d = Path(d or tmp)
-        d.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        (d/'orthanc.json').write_text(json.dumps(orthanc_config(d, port, found[1], users, lua), indent=1))
-        with open(d/'orthanc.log', 'wb') as log:
-            p = subprocess.Popen([found[0], str(d/'orthanc.json')], stdout=log, stderr=subprocess.STDOUT, cwd=d)
-        url = f'http://127.0.0.1:{port}/dicom-web'
-        try:
-            _wait_up(p, url, next(iter(users.items())) if users else None, d/'orthanc.log', timeout)
-            yield url
-        finally:
-            p.terminate()
-            try: p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-# %% ../nbs/07_testing.ipynb #c1a1a6b7
-def self_signed_cert(d) -> Path:
-    "A self-signed certificate for 127.0.0.1 in folder `d` by openssl: cert.pem (a client's CA bundle), key.pem"
-    d = Path(d)
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(d/'key.pem'),
-                    '-out', str(d/'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1',
-                    '-addext', 'subjectAltName=IP:127.0.0.1'], check=True, capture_output=True)
-    return d/'cert.pem'

@@ -6,7 +6,7 @@ Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #d7e8acd4
 from __future__ import annotations
-import json, os, sys, time, platform, hashlib, re, io, socket, subprocess, warnings
+import json, os, sys, time, platform, hashlib, re, io, subprocess, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import SimpleNamespace
@@ -306,12 +306,6 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     distrib_barrier()
     return meta
 
-# %% ../nbs/12_train.ipynb #0c055be2
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 # %% ../nbs/12_train.ipynb #a2fefa58
 def launch_cmd(n:int, args:dict) -> list:
     "The `accelerate launch` command that runs `lungseg train` with `args` (`train_cmd`'s) in `n` processes here"
@@ -321,7 +315,7 @@ def launch_cmd(n:int, args:dict) -> list:
             a += [f'--{k}'] if v is True else [f'--{k}', str(v)]
     return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(n),
             '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',
-            '--main_process_port', str(_free_port()), '-m', 'lungseg.train', *a]
+            '--main_process_port', '0', '-m', 'lungseg.train', *a]
 
 # %% ../nbs/12_train.ipynb #5a9a9998
 def train_cmd(

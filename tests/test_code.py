@@ -116,6 +116,17 @@ def test_named_code_exists():
     assert NOT_RUNTIME_API <= lib, f"not defined in lungseg: {sorted(NOT_RUNTIME_API - lib)}"
 
 
+# Test plumbing, the servers the tests start on loopback: in tests/loopback.py, which the package does not carry.
+PLUMBING = {'free_port', '_free_port', 'orthanc_binary', 'orthanc_missing', 'orthanc_config', 'orthanc_server',
+            'self_signed_cert'}
+
+
+def test_no_test_plumbing_in_the_package():
+    here = sorted((m, n) for m in MODS for n in defined(m) & PLUMBING)
+    assert not here, f"test plumbing defined in lungseg: {here}"
+    assert PLUMBING - {'_free_port'} <= set(vars(__import__('loopback')))
+
+
 def test_study_code_is_not_exported():
     lib = set().union(*(defined(m) for m in MODS))
     assert not NOTEBOOK_ONLY & lib, f"exported to the library: {sorted(NOTEBOOK_ONLY & lib)}"

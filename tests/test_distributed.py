@@ -1,12 +1,13 @@
 """Where training runs, checked on the CPU: the device choice with CUDA faked as present, and training in two gloo
 processes (spawned here, and launched by `lungseg train --gpus 2 --device cpu` through `accelerate launch`): only the
 first process writes, and the valid Dice it reports counts the whole valid set, not one process's share."""
-import json, os, socket, sys
+import json, os, sys
 from pathlib import Path
 import pytest, torch
 import torch.multiprocessing as mp
 
 from lungseg.data import manifest, sample_path
+from loopback import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'experiments'))   # experiments/harness.py
 
@@ -15,10 +16,6 @@ def odd_valid():
     "The shipped sample with one valid image fewer (3): two processes then need fastai's padding, which the metrics must drop"
     df, _ = manifest(sample_path(), check=False)
     return df.drop(df.index[df.split == 'valid'][0]).reset_index(drop=True)
-
-
-def free_port():
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 def join_env(rank, n, port):

@@ -12,7 +12,8 @@ import numpy as np
 import pydicom
 import pytest
 from lungseg.data import sample_path, read_gray
-from lungseg.testing import orthanc_binary, orthanc_server, write_study, broken_dicom, free_port, self_signed_cert
+from lungseg.testing import write_study, broken_dicom
+from loopback import orthanc_binary, orthanc_server, free_port, self_signed_cert
 
 try: import dicomweb_client; MISSING = None if orthanc_binary() else 'Orthanc with its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)'
 except ImportError: MISSING = "dicomweb-client is not installed (pip install 'lungseg[pacs]')"

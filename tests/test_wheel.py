@@ -6,7 +6,7 @@ The fresh environment gets the wheel and its declared dependencies from the pack
 test needs), then everything else runs with the network cut (`unshare -rn`; where unshare is not allowed, the
 environment is set so that nothing could download, and the test says so).
 """
-import os, shutil, subprocess, sys, zipfile
+import ast, os, shutil, subprocess, sys, zipfile
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
@@ -58,6 +58,9 @@ def test_wheel_contents(wheel):
     assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/lungseg.onnx').file_size <= 10e6
     assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/input_check.onnx').file_size <= 2e6   # the input check: at most 2 MB more
     assert 'lungseg/weights/input_check.json' in names
+    defs = {n.name for f in names if f.endswith('.py') for n in ast.walk(ast.parse(zipfile.ZipFile(wheel).read(f)))
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert not defs & {'free_port', '_free_port', 'orthanc_server', 'orthanc_binary'}, 'test plumbing in the wheel'
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
     required = [l.split(':', 1)[1].strip() for l in meta.splitlines() if l.startswith('Requires-Dist:') and 'extra ==' not in l]
     assert required and not [r for r in required if r.split('>')[0].split('=')[0].split('<')[0].strip().lower() in ('torch', 'torchvision', 'fastai')], required
