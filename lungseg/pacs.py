@@ -16,7 +16,7 @@ from .dicom import seg_source, dicom_seg
 from .inputcheck import turn, as_given
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, extent_model, pipeline_opts
-from .engine import run_key, image_rows
+from .engine import run_key, image_rows, stop_after
 
 # %% auto #0
 __all__ = ['HTTP_HINTS', 'XRAY_MODALITIES', 'SC_MODALITIES', 'SEG_DESC', 'OVERLAY_DESC', 'IMAGE_CLASSES', 'LATERAL_VIEWS',
@@ -252,6 +252,7 @@ def run_items(client, items:list, net, s:dict, key:str, bs:int=8, url:str='the s
                 n['QC-flagged'] += bool(r.get('qc_flag'))
                 flag = ' (QC flag: an uncertain mask, check it)' if r.get('qc_flag') else ''
                 say(f"stored {' and '.join(k.upper() for k in it.todo)} of instance {it.sop}{flag}")
+                stop_after(n['stored'])
     return n
 
 # %% ../nbs/05a_pacs.ipynb #30fedceb
