@@ -8,7 +8,7 @@ all-masks twin records/lever_mc/init (the shipped default's initialisation befor
   distill (session 10, after s384 tied) the shipped default's last stage on the same rows: from s384, 4 epochs at 384 px,
          lr 5e-4, loss ce_dice_soft, targets 0.5 x label + 0.5 x the mean lung probability of two teachers: s384 (the
          visible plain8, as the shipped default was taught by its own initialisation) and `large` (effl0s at 384 px,
-         lungseg/weights/large.onnx through `lungseg.train.NetTeacher`; the shipped default's second teacher, whose torch
+         lungseg/weights/large.onnx through `lungseg.model.NetTeacher`; the shipped default's second teacher, whose torch
          weights are gone). `large` was trained on every mask; it teaches only on the visible rows. Its all-masks twin is
          the shipped default itself (records/lever_distill/plain8).
   distill2 (session 12) the distill stage again, once `large` is the effl0s trained on the visible masks

@@ -1,7 +1,7 @@
 """Accuracy v2, lever 4 (distillation): the ensemble's knowledge in the fast default network.
 
 The ensemble of the two full-budget 384 px models (the shipped plain8 and effl0s_mc3's 384 px stage) was the best on
-valid (+0.0025) but too slow to ship. Here it teaches the shipped plain8 network (`lungseg.train.Distill`):
+valid (+0.0025) but too slow to ship. Here it teaches the shipped plain8 network (`lungseg.model.Distill`):
   plain8   from the shipped plain8 384 px weights (runs/lever_mc/init), 4 epochs of fit_one_cycle at 384 px (lr 5e-4),
            targets 0.5 x label + 0.5 x the teachers' mean lung probability, loss ce_dice_soft, all else as
            records/lever_mc/control (the same 4 epochs with the labels alone), which is its comparison run.

