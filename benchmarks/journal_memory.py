@@ -1,5 +1,6 @@
-"""Memory and time of resuming a run of 1 M inputs (issue 22): the engine's journal (SQLite) with a synthetic plan and 1 M
-finished rows. Prints the peak memory of the process and writes benchmarks/results/journal_memory.json. Not a test.
+"""Memory and time of resuming a run of 1 M inputs (issue 22): the run journal (`lungseg.journal`, SQLite) with a synthetic
+plan and 1 M finished rows. Prints the peak memory of the process and writes benchmarks/results/journal_memory.json.
+Not a test.
 
     .venv/bin/python benchmarks/journal_memory.py [--n 1000000]
 
@@ -23,7 +24,7 @@ def fake_inputs(n):
 
 
 def write_journal(d, n):
-    from lungseg.engine import Journal
+    from lungseg.journal import Journal
     j, mask = Journal(d/'.predictions.partial.sqlite'), d/'one_mask.png'
     mask.write_bytes(b'png')
     j.db.execute('BEGIN')
@@ -34,11 +35,11 @@ def write_journal(d, n):
 
 
 def resume(d, n):
-    from lungseg import engine
+    from lungseg import engine, journal
     from lungseg.predict import CSV_COLS
-    engine.iter_inputs = lambda inputs, skip=None: fake_inputs(n)   # the plan of N inputs without N files
+    journal.iter_inputs = lambda inputs, skip=None: fake_inputs(n)   # the plan of N inputs without N files
     t = time.perf_counter()
-    j = engine.Journal(d/'.predictions.partial.sqlite')
+    j = journal.Journal(d/'.predictions.partial.sqlite')
     planned = j.plan(['/archive/cxr'])
     kept = j.mark_done('k', lambda o, f, s: dict(mask=d/'one_mask.png'), d)
     engine.write_csv(d/'predictions.csv', j.final_rows(), CSV_COLS)

@@ -1,4 +1,4 @@
-"""One engine for every command that walks many inputs (`lungseg predict`, `lungseg crop`): finding the inputs, planning outputs that never collide, the journal that makes a run resumable, worker threads, dask, the progress bar, error rows and the CSV.
+"""One engine for every command that walks many inputs (`lungseg predict`, `lungseg crop`): error rows, the run key, worker threads, dask, the progress bar and the CSV, over the plan and the resumable state that `lungseg.journal` keeps.
 
 Docs: https://lungseg.github.io/lungseg/engine.html.md"""
 
@@ -6,69 +6,21 @@ Docs: https://lungseg.github.io/lungseg/engine.html.md"""
 
 # %% ../nbs/02a_engine.ipynb #7b75f123
 from __future__ import annotations
-import os, csv, json, sqlite3, hashlib
+import os, csv, json, hashlib
 from collections import namedtuple
 from dataclasses import dataclass, field
-from fastcore.basics import patch
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
-from .data import READ_EXTS, is_dicom, atomic_write, clean_temps
+from .data import atomic_write, clean_temps
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed, pipeline_opts
 from .framing import field_text
+from .journal import error_row, RunBusy, Journal, journal_name
 
 # %% auto #0
-__all__ = ['Job', 'STOP_AFTER', 'unique_stem', 'output_stems', 'iter_inputs', 'error_row', 'failed_row', 'rejected_row',
-           'write_csv', 'run_key', 'RunBusy', 'Journal', 'image_rows', 'local_rows', 'dask_rows', 'journal_name',
+__all__ = ['Job', 'STOP_AFTER', 'failed_row', 'rejected_row', 'write_csv', 'run_key', 'image_rows', 'local_rows', 'dask_rows',
            'stop_after', 'RunSpec', 'run_spec', 'run_job']
-
-# %% ../nbs/02a_engine.ipynb #0630e7af
-def unique_stem(stem:str, taken) -> str:
-    "`stem`, or `stem__2`, `stem__3`... if taken (case-insensitively); adds it to `taken` (with `in` and `add`)"
-    k = 1
-    while (stem if k == 1 else f"{stem}__{k}").lower() in taken: k += 1
-    s = stem if k == 1 else f"{stem}__{k}"
-    taken.add(s.lower())
-    return s
-
-# %% ../nbs/02a_engine.ipynb #0cc48f12
-def output_stems(fns:list) -> list:
-    "Output stem of each input file: its stem, with `__2`, `__3`... appended to later inputs whose stem is taken"
-    taken = set()
-    return [unique_stem(Path(f).stem, taken) for f in fns]
-
-# %% ../nbs/02a_engine.ipynb #919ef73a
-def _readable(f:Path) -> bool: return f.suffix.lower() in READ_EXTS or (f.suffix == '' and is_dicom(f))
-
-# %% ../nbs/02a_engine.ipynb #183ea554
-def _walk(d:Path, skip):
-    "Readable files under folder `d` in sorted order, one folder listed at a time; hidden files and `skip` left out"
-    for name in sorted(os.listdir(d)):
-        f = d/name
-        if name.startswith('.'): continue
-        if f.is_dir() and not f.is_symlink():
-            if skip is None or f.resolve() != skip: yield from _walk(f, skip)
-        elif f.is_file() and _readable(f): yield f
-
-# %% ../nbs/02a_engine.ipynb #a7dda0ab
-def iter_inputs(inputs, skip=None):
-    "Yield (file, None) per file named by `inputs` (files, folders searched recursively), (path, message) per problem"
-    skip = Path(skip).resolve() if skip else None
-    for i in map(Path, inputs):
-        if i.is_file(): yield i, None
-        elif i.is_dir(): yield from ((f, None) for f in _walk(i, None if skip == i.resolve() else skip))
-        else: yield i, 'no such file or folder'
-
-# %% ../nbs/02a_engine.ipynb #b9e8b583
-def _real(p) -> str:
-    "The real path of output `p` (which need not exist), as `os.path.realpath` gives it"
-    return os.path.realpath(p)
-
-# %% ../nbs/02a_engine.ipynb #b42be502
-def error_row(f, e) -> dict:
-    "The CSV row of input `f` that failed with `e` (the file name is not repeated in the message)"
-    return dict(input=str(f), status='error', error=str(e).replace(f"{f}: ", ''))
 
 # %% ../nbs/02a_engine.ipynb #5b6c2a72
 def failed_row(f, fail:Failed) -> dict:
@@ -103,163 +55,6 @@ def run_key(meta:dict, s:dict, **opts) -> str:
     "Short hash of the model (ONNX SHA-256), settings `s` and output options `opts`: one key, interchangeable outputs"
     js = json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str)
     return hashlib.sha256(js.encode()).hexdigest()[:16]
-
-# %% ../nbs/02a_engine.ipynb #d5f56c88
-class RunBusy(RuntimeError):
-    "Another run holds the journal of this output folder"
-
-# %% ../nbs/02a_engine.ipynb #5c84b57b
-def _lock(fn:Path):
-    "An open file holding an exclusive lock on `fn` (created if missing); `RunBusy` if another process holds it"
-    fh = open(fn, 'a+b')
-    try: import fcntl
-    except ImportError: return fh   # no advisory locks on this platform
-    try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        raise RunBusy(f"another lungseg run is writing into {fn.parent} (its journal {fn.name} is locked); "
-                      "wait for it or choose another --out")
-    return fh
-
-# %% ../nbs/02a_engine.ipynb #5cb59e76
-_SCHEMA = """CREATE TABLE IF NOT EXISTS rows (input TEXT PRIMARY KEY, run_key TEXT, status TEXT, row TEXT);
-DROP TABLE IF EXISTS plan; DROP TABLE IF EXISTS stems;
-CREATE TABLE plan (i INTEGER PRIMARY KEY, input TEXT, real TEXT UNIQUE, stem TEXT, problem TEXT,
-                   todo INTEGER DEFAULT 1);
-CREATE TABLE stems (s TEXT PRIMARY KEY);"""
-
-# %% ../nbs/02a_engine.ipynb #5aff539f
-class _Taken:
-    "The output stems of a plan, in its journal (`unique_stem`'s `taken`)"
-    def __init__(self, db): self.db = db
-    def __contains__(self, s): return self.db.execute('SELECT 1 FROM stems WHERE s=?', (s,)).fetchone() is not None
-    def add(self, s): self.db.execute('INSERT INTO stems VALUES (?)', (s,))
-
-# %% ../nbs/02a_engine.ipynb #d2d8ec75
-class Journal:
-    "A run's state in an SQLite file in its output folder: the plan and each finished row; locked while it runs"
-    def __init__(self, fn):
-        self.fn = Path(fn)
-        self.lock = _lock(self.fn)
-        self.db = sqlite3.connect(self.fn, isolation_level=None)
-        self.db.execute('PRAGMA journal_mode=WAL')
-        self.db.execute('PRAGMA synchronous=NORMAL')   # a commit is in the OS's hands: a killed process loses nothing
-        self.db.executescript(_SCHEMA)
-    def plan(self, inputs, skip=None) -> int:
-        "Plan `inputs` (see `iter_inputs`), each file once, with its output stem; the number of files"
-        taken, n = _Taken(self.db), 0
-        self.db.execute('BEGIN')
-        for f, p in iter_inputs(inputs, skip):
-            if p:
-                self.db.execute('INSERT INTO plan (input, problem, todo) VALUES (?, ?, 0)', (str(f), p))
-                continue
-            r = _real(f)
-            if self.db.execute('SELECT 1 FROM plan WHERE real=?', (r,)).fetchone(): continue
-            stem = unique_stem(f.stem, taken)
-            self.db.execute('INSERT INTO plan (input, real, stem) VALUES (?, ?, ?)', (str(f), r, stem))
-            n += 1
-        self.db.execute('COMMIT')
-        return n
-    def planned(self, todo:bool=False, page:int=512):
-        "Yield (i, input, stem) of the planned files in order (only those still to do with `todo`), a page at a time"
-        last = 0
-        only = 'AND todo=1' if todo else ''
-        q = f"SELECT i, input, stem FROM plan WHERE problem IS NULL {only} AND i>? ORDER BY i LIMIT ?"
-        while rs := self.db.execute(q, (last, page)).fetchall():
-            yield from ((i, Path(f), s) for i, f, s in rs)
-            last = rs[-1][0]
-    def files(self, todo:bool=False): return ((f, s) for _, f, s in self.planned(todo))
-    def is_input(self, p) -> bool:
-        return self.db.execute('SELECT 1 FROM plan WHERE real=?', (_real(p),)).fetchone() is not None
-    def add(self, row:dict, key:str=''):
-        "Record finished `row` (the last row of an input wins)"
-        r = (row['input'], key, row.get('status'), json.dumps(row, default=str))
-        self.db.execute('INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)', r)
-    def forget(self): self.db.execute('DELETE FROM rows')
-    def close(self):
-        self.db.close()
-        self.lock.close()
-    def remove(self):
-        "Close and delete the journal (the run is complete)"
-        self.close()
-        for f in (self.fn, Path(f'{self.fn}-wal'), Path(f'{self.fn}-shm')): f.unlink(missing_ok=True)
-
-# %% ../nbs/02a_engine.ipynb #2405f41d
-@patch
-def n_todo(self:Journal) -> int:
-    "How many planned files are still to do"
-    return self.db.execute('SELECT COUNT(*) FROM plan WHERE todo=1').fetchone()[0]
-
-# %% ../nbs/02a_engine.ipynb #a61f84f2
-@patch
-def is_empty(self:Journal) -> bool:
-    "Whether the plan holds nothing: no file and no problem"
-    return self.db.execute('SELECT 1 FROM plan LIMIT 1').fetchone() is None
-
-# %% ../nbs/02a_engine.ipynb #c4282cc4
-@patch
-def has_rows(self:Journal) -> bool:
-    "Whether the journal holds a finished row (of this run or an earlier one)"
-    return self.db.execute('SELECT 1 FROM rows LIMIT 1').fetchone() is not None
-
-# %% ../nbs/02a_engine.ipynb #066e242a
-@patch
-def clashes(self:Journal, outputs, outd:Path, csv_name:str) -> list:
-    "The outputs `outputs(outd, input, stem)` of the planned files, and CSV `outd/csv_name`, that are planned inputs"
-    clash = [str(p) for f, s in self.files() for p in outputs(outd, f, s).values() if p and self.is_input(p)]
-    return clash + ([str(outd/csv_name)] if self.is_input(outd/csv_name) else [])
-
-# %% ../nbs/02a_engine.ipynb #bd6dcb35
-def _keep(row, key:str, outs:dict) -> bool:
-    "Whether finished `row` of an earlier run made this run's outputs `outs` with key `key`, and they exist"
-    if not row or row.get('status') not in ('ok', 'flagged', 'rejected') or row.get('run_key') != key: return False
-    if row['status'] == 'rejected': return True
-    k, first = next(iter(outs.items()))
-    return row.get(k) == str(first) and all(Path(p).exists() for p in outs.values() if p)
-
-# %% ../nbs/02a_engine.ipynb #e4a2337d
-@patch
-def import_csv(self:Journal, fn):
-    "Add the rows of a finished run's CSV `fn`, streamed, unless the journal holds a row of the same input"
-    if not Path(fn).exists(): return
-    with open(fn, newline='') as fh:
-        self.db.execute('BEGIN')
-        for r in csv.DictReader(fh):
-            row = (r['input'], r.get('run_key'), r.get('status'), json.dumps(r))
-            self.db.execute('INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)', row)
-        self.db.execute('COMMIT')
-
-# %% ../nbs/02a_engine.ipynb #95ddfe4e
-@patch
-def mark_done(self:Journal, key:str, outputs, outd:Path) -> int:
-    "Mark the planned files an earlier run finished with run key `key` into this run's outputs as done; their number"
-    n, upd = 0, []
-    self.db.execute('BEGIN')
-    for i, f, s in self.planned():
-        r = self.db.execute('SELECT row FROM rows WHERE input=? AND run_key=?', (str(f), key)).fetchone()
-        if r and _keep(json.loads(r[0]), key, outputs(outd, f, s)):
-            upd.append((i,))
-            n += 1
-        if len(upd) >= 512:
-            self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
-            upd = []
-    self.db.executemany('UPDATE plan SET todo=0 WHERE i=?', upd)
-    self.db.execute('COMMIT')
-    return n
-
-# %% ../nbs/02a_engine.ipynb #b5c8a813
-_ROWS = """SELECT p.i, r.row FROM plan p JOIN rows r ON r.input = p.input
-           WHERE p.problem IS NULL AND p.i>? ORDER BY p.i LIMIT 512"""
-
-@patch
-def final_rows(self:Journal):
-    "Yield the rows of the run in input order: the problems first, then one row per planned file (its last row)"
-    probs = self.db.execute('SELECT input, problem FROM plan WHERE problem IS NOT NULL ORDER BY i').fetchall()
-    yield from (error_row(f, p) for f, p in probs)
-    last = 0
-    while rs := self.db.execute(_ROWS, (last,)).fetchall():
-        yield from (json.loads(r) for _, r in rs)
-        last = rs[-1][0]
 
 # %% ../nbs/02a_engine.ipynb #4e0741ee
 def image_rows(files, net, s:dict, work, outs_of, bs:int=8, submit=None):
@@ -322,11 +117,6 @@ def dask_rows(j:Journal, outd:Path, outputs, work, model, overrides:dict, schedu
 
 # %% ../nbs/02a_engine.ipynb #7da71246
 Job = namedtuple('Job', 'name csv cols outputs work opts good report')
-
-# %% ../nbs/02a_engine.ipynb #e72d28a9
-def journal_name(csv_name:str) -> str:
-    "File name of the journal of a run that writes `csv_name`"
-    return f".{Path(csv_name).stem}.partial.sqlite"
 
 # %% ../nbs/02a_engine.ipynb #f4c5706a
 def _fail(name, msg):
