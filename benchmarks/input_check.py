@@ -19,7 +19,8 @@ import numpy as np, pandas as pd, torch
 from lungseg.data import manifest
 from lungseg.pipeline import load_image
 from lungseg.inputcheck import check_weights, load_checker
-from lungseg.inputcheck_train import pipeline_study, study_summary, package_images, neg_items, neg_checks, apply_decision
+from lungseg.inputcheck_train import package_images
+from lungseg.inputcheck_study import pipeline_study, study_summary, neg_items, neg_checks, apply_decision
 from lungseg.train import hardware
 
 BIN = Path(sys.executable).parent

@@ -13,18 +13,14 @@ from torch import nn
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
-from .data import atomic_write, read_gray, read_mask, pkg_path
-from .pipeline import load_image, load_net, settings_of, run_many, sha256, shipped_models, onnx_path, load_meta
-from .inputcheck import CHECK_SIZE, decide, sigmoid
-from .evaluate import dice_score
-from .card import write_model_card
+from .data import atomic_write
+from .pipeline import load_image, sha256
+from .inputcheck import CHECK_SIZE, sigmoid
 
 # %% auto #0
-__all__ = ['WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'ORIENTS', 'VARIANTS', 'package_images', 'neg_split', 'text_page', 'synthetic',
-           'half_crop', 'random_crop', 'squish', 'negative', 'cxr_arrays', 'orient', 'train_batch', 'CheckNet',
-           'check_loss', 'train_checker', 'export_checker', 'write_check_meta', 'variant', 'real_checks', 'neg_items',
-           'neg_checks', 'apply_decision', 'choose_decision', 'orient_name', 'confusion', 'check_summary',
-           'pipeline_study', 'study_summary', 'card_evidence', 'refresh_cards']
+__all__ = ['WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'package_images', 'neg_split', 'text_page', 'synthetic', 'half_crop',
+           'random_crop', 'squish', 'negative', 'cxr_arrays', 'orient', 'train_batch', 'CheckNet', 'check_loss',
+           'train_checker', 'export_checker', 'write_check_meta', 'choose_decision']
 
 # %% ../nbs/12b_train_input_check.ipynb #151d8fd7
 def _gray(a) -> np.ndarray:
@@ -282,52 +278,6 @@ def write_check_meta(fn, training:dict=None, **blocks) -> dict:
     atomic_write(j, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     return meta
 
-# %% ../nbs/12b_train_input_check.ipynb #1d5806cb
-# the 8 ways a film can come: k quarter turns clockwise, inverted or not
-ORIENTS = [(k, inv) for inv in (False, True) for k in range(4)]
-
-def variant(a:np.ndarray, k:int, inv:bool) -> np.ndarray:
-    "Upright image `a` turned `k` quarters clockwise, then inverted if `inv`: what the check must undo"
-    b = np.ascontiguousarray(np.rot90(a, -k))
-    return 255 - b if inv else b
-
-# %% ../nbs/12b_train_input_check.ipynb #b88da043
-def real_checks(checker, files, name:str='', orients=ORIENTS) -> pd.DataFrame:
-    "Checker logits of each of `files` (upright chest X-rays, read as the pipeline does) in each of `orients`"
-    rows = []
-    for f in files:
-        a = load_image(f)[0]
-        z = checker.logits([variant(a, k, inv) for k, inv in orients])
-        rows += [dict(set=name, stem=Path(f).stem, k=k, inverted=inv, **{f'z{j}': float(v) for j, v in enumerate(zz)})
-                 for (k, inv), zz in zip(orients, z)]
-    return pd.DataFrame(rows)
-
-# %% ../nbs/12b_train_input_check.ipynb #11b51020
-def neg_items(split:str, images:dict, cxrs:list=None, per_source:int=12, per_kind:int=30, seed:int=0) -> list:
-    "Fixed non-chest items of `split` (kind, source, image): package image variants, synthetic ones, half `cxrs`"
-    rng, out = np.random.default_rng([seed, ['train', 'valid', 'test'].index(split)]), []
-    for n, a in images.items():
-        if neg_split(n) != split: continue
-        for i in range(per_source):
-            b = a if i == 0 else random_crop(a, rng, 0.3)
-            out.append(('package', n, variant(b, int(rng.integers(4)), bool(rng.random() < 0.3)) if i else b))
-    out += [('synthetic', k, synthetic(k, rng, int(rng.integers(64, 400)))) for k in SYNTHETIC for _ in range(per_kind)]
-    out += [('cxr_half', 'cxr', half_crop(c, rng)) for c in (cxrs or [])]
-    return out
-
-def neg_checks(checker, items:list, name:str='') -> pd.DataFrame:
-    "Checker logits of non-chest `items` (from `neg_items`): one row each"
-    z = np.concatenate([checker.logits([a for _, _, a in items[i:i + 64]]) for i in range(0, len(items), 64)])
-    return pd.DataFrame([dict(set=name, kind=k, source=s, **{f'z{j}': float(v) for j, v in enumerate(zz)})
-                         for (k, s, _), zz in zip(items, z)])
-
-# %% ../nbs/12b_train_input_check.ipynb #03bd3197
-def apply_decision(d:pd.DataFrame, decision:dict) -> pd.DataFrame:
-    "Rows of `real_checks` or `neg_checks` with what `lungseg.inputcheck.decide` makes of their logits under `decision`"
-    cs = decide(d[[f'z{j}' for j in range(6)]].to_numpy(), decision)
-    return d.assign(rot_pred=[c.rotation//90 for c in cs], inv_pred=[c.inverted for c in cs],
-                    chest=[c.chest for c in cs], rejected=[bool(c.rejected) for c in cs])
-
 # %% ../nbs/12b_train_input_check.ipynb #a97ac0da
 def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
     "Chest threshold on valid: midway (logit) from the lowest valid chest X-ray to the highest negative below"
@@ -339,87 +289,3 @@ def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
                 rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest '
                      'valid non-chest image below it; inverted: 0.5',
                 valid_chest_min=float(sigmoid(lo)), valid_negative_below_max=float(sigmoid(hi)))
-
-# %% ../nbs/12b_train_input_check.ipynb #aa94d4c8
-def orient_name(k:int, inv:bool) -> str:
-    "A short name of an orientation: the quarter turns clockwise and the inversion ('0', '90', '180 inv', ...)"
-    return f"{90*int(k)}{' inv' if inv else ''}"
-
-def confusion(d:pd.DataFrame) -> pd.DataFrame:
-    "Counts of the true orientation (rows) against what the check found (columns, or 'rejected')"
-    found = np.where(d.rejected, 'rejected', [orient_name(k, i) for k, i in zip(d.rot_pred, d.inv_pred)])
-    t = pd.crosstab(pd.Series([orient_name(k, i) for k, i in zip(d.k, d.inverted)], name='true'),
-                    pd.Series(found, name='found'))
-    order = [orient_name(k, i) for k, i in ORIENTS]
-    return t.reindex(index=order, columns=[c for c in order + ['rejected'] if c in t.columns]
-                     + [c for c in t.columns if c not in order + ['rejected']], fill_value=0)
-
-# %% ../nbs/12b_train_input_check.ipynb #4b7392aa
-def check_summary(real:pd.DataFrame, neg:pd.DataFrame) -> pd.DataFrame:
-    "One row per set: images, shares right and rejected as given and in all eight orientations; negatives rejected"
-    rows = []
-    for s, d in real.groupby('set', sort=False):
-        g, ok = d[(d.k == 0) & ~d.inverted], (d.rot_pred == d.k) & (d.inv_pred == d.inverted) & ~d.rejected
-        rows.append(dict(set=s, images=len(g), as_given_right=ok[g.index].mean(), as_given_rejected=g.rejected.mean(),
-                         all8_right=ok.mean(), all8_rejected=d.rejected.mean()))
-    out = pd.DataFrame(rows).set_index('set')
-    for s, d in neg.groupby('set', sort=False):
-        nc = d[d.kind != 'cxr_half']
-        out.loc[s, ['negatives', 'negatives_rejected', 'half_crops', 'half_crops_rejected']] = [
-            len(nc), nc.rejected.mean(), (d.kind == 'cxr_half').sum(), d[d.kind == 'cxr_half'].rejected.mean()]
-    return out
-
-# %% ../nbs/12b_train_input_check.ipynb #fba066c9
-VARIANTS = {'as given': (0, False), '90': (1, False), '180': (2, False), '270': (3, False), 'inverted': (0, True)}
-
-def pipeline_study(files, masks, name:str='', variants=VARIANTS, bs:int=8) -> pd.DataFrame:
-    "Per image and variant of upright `files` (truth `masks`): the pipeline's Dice, check on and off; what it found"
-    net, meta = load_net()
-    rows = []
-    for v, (k, inv) in variants.items():
-        for on in (True, False):
-            done = run_many((variant(read_gray(f), k, inv) for f in files), net, settings_of(meta, input_check=on), bs)
-            for f, g, (_, r) in zip(files, masks, done):
-                rows.append(dict(set=name, stem=Path(f).stem, variant=v, input_check=on,
-                                 dice=dice_score(r.mask, np.rot90(read_mask(g), -k)), rotation=r.rotation,
-                                 inverted=r.inverted, rejected=bool(r.rejected)))
-    return pd.DataFrame(rows)
-
-# %% ../nbs/12b_train_input_check.ipynb #45cba827
-def study_summary(per:pd.DataFrame) -> pd.DataFrame:
-    "Per set and variant of `pipeline_study` rows: mean Dice, largest drop below as-given Dice, wrong, rejected"
-    base = per[(per.variant == 'as given') & per.input_check].set_index(['set', 'stem']).dice
-    out = []
-    for (s, v, on), d in per.groupby(['set', 'variant', 'input_check'], sort=False):
-        k, inv = VARIANTS[v]
-        drop = base.loc[list(zip(d.set, d.stem))].to_numpy() - d.dice.to_numpy()
-        out.append(dict(set=s, variant=v, input_check=on, n=len(d), dice=d.dice.mean(), max_drop=drop.max(),
-                        n_drop_over_001=int((drop > 0.01).sum()),
-                        wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None,
-                        rejected=int(d.rejected.sum())))
-    return pd.DataFrame(out)
-
-# %% ../nbs/12b_train_input_check.ipynb #3c95bb48
-def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series=None) -> dict:
-    "The `evidence` block of the checker's JSON: `check_summary` shares per set, test negatives rejected, Dice changes"
-    e = {s: {k: round(float(summary.loc[s, k]), 4)
-             for k in ('as_given_right', 'as_given_rejected', 'all8_right', 'all8_rejected')}
-         | dict(images=int(summary.loc[s, 'images']))
-         for s in summary.index}
-    e |= dict(negatives_test=int(summary.loc['test', 'negatives']),
-              negatives_test_rejected=round(float(summary.loc['test', 'negatives_rejected']), 4),
-              half_crops_test_rejected=round(float(summary.loc['test', 'half_crops_rejected']), 4))
-    if study is not None:
-        on = study[study.input_check & (study.variant != 'as given')]
-        e['pipeline'] = {s: dict(max_drop=round(float(d.max_drop.max()), 4), as_given_change=round(float(moved[s]), 5))
-                         for s, d in on.groupby('set')}
-    return e
-
-# %% ../nbs/12b_train_input_check.ipynb #538101de
-def refresh_cards():
-    "Rewrite the cards of the default and each shipped alternative from their JSON (`lungseg.card.write_model_card`)"
-    for name in [None, *shipped_models()]:
-        m = load_meta(onnx_path(name))
-        if m.get('test'):
-            write_model_card(m, pd.DataFrame(m['test']).set_index('group'),
-                             pkg_path()/('MODEL_CARD.md' if name is None else f'MODEL_CARD_{name}.md'))

@@ -8,7 +8,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1]/'lungseg'
 MODS = sorted(p.stem for p in PKG.glob('*.py') if not p.stem.startswith('_'))
-TRAIN_SIDE = {'model', 'augment', 'card', 'robustness', 'train', 'inputcheck_train', 'analysis', 'eda', 'conventions'}
+TRAIN_SIDE = {'model', 'augment', 'card', 'robustness', 'train', 'inputcheck_train', 'inputcheck_study', 'analysis', 'eda',
+              'conventions'}
 
 
 def imported_names(mod) -> set:
@@ -45,7 +46,7 @@ RUNTIME = ['data', 'masks', 'dicom', 'measure', 'framing', 'inputcheck', 'pipeli
 # The chain, bottom to top: a module imports only modules before it.
 ORDER = ['data', 'masks', 'dicom', 'measure', 'framing', 'inputcheck', 'pipeline', 'testing', 'evaluate', 'journal',
          'engine', 'predict', 'crop', 'pacs', 'cli', 'model', 'augment', 'card', 'train', 'inputcheck_train',
-         'conventions', 'eda', 'analysis', 'robustness']
+         'inputcheck_study', 'conventions', 'eda', 'analysis', 'robustness']
 def test_every_module_in_the_chain():
     assert sorted(ORDER) == MODS and set(RUNTIME) | TRAIN_SIDE == set(MODS)
 
