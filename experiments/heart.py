@@ -9,7 +9,12 @@ Measured, not chosen: per-image heart Dice at 512 px on Wingspan valid (recorded
 Wingspan test fold and on JSRT/SCR (external; the error analysis of the heart reads them). No threshold, size or
 post-processing is chosen on test or JSRT.
 
-    python experiments/heart.py WINGSPAN_DIR [--threads N]
+    python experiments/heart.py WINGSPAN_DIR [--external JSRT_DIR] [--threads N]
+
+With --external, once the run is recorded: per-image heart Dice (the one pipeline: framing, input check, threshold 0.5,
+no post-processing) on the Wingspan test fold and on JSRT/SCR, and the CTR (`lungseg.measure.ctr`, lungs from the
+shipped default, right/left by `lungseg.masks.lr_labels`) against Wingspan's reference CTRs and against the CTR of the
+JSRT ground-truth masks; written to records/heart/heart256/external.csv and printed.
 
 Resumable (rerun the same command). Writes runs/heart/heart256/ and its small record to records/heart/heart256/.
 """
@@ -25,7 +30,8 @@ def heart_rows(folder) -> pd.DataFrame:
     "Manifest rows of the Wingspan films in `folder` with their heart masks (heart/<stem>_heart.png), split by stem hash"
     folder = Path(folder)
     rows = [dict(stem=f.stem, source='Wingspan', image_path=str(f), mask_path=str(folder/'heart'/f'{f.stem}_heart.png'),
-                 split=hash_split(f.stem), convention='heart') for f in sorted((folder/'images').glob('*.png'))]
+                 split=hash_split(f.stem), convention='heart', tb=pd.NA)
+            for f in sorted((folder/'images').glob('*.png'))]
     missing = [r['mask_path'] for r in rows if not Path(r['mask_path']).exists()]
     if missing: raise SystemExit(f"{missing[0]}: Wingspan heart mask missing ({len(missing)} in all)")
     return pd.DataFrame(rows)
@@ -34,6 +40,7 @@ def heart_rows(folder) -> pd.DataFrame:
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('wingspan')
+    p.add_argument('--external', default=None, help='JSRT/SCR folder: measure once on it and on the Wingspan test fold')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (the record names them)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -49,3 +56,39 @@ if __name__ == '__main__':
         print('heart256', json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
     per = record_run(out, rec, d)
     print('heart256 valid', per.dice.describe().round(4).to_dict(), flush=True)
+    if a.external:
+        import numpy as np
+        from lungseg.data import read_mask
+        from lungseg.pipeline import load_net, settings_of, run_many
+        from lungseg.evaluate import dice_score, bootstrap_ci
+        from lungseg.masks import lr_labels
+        from lungseg.measure import ctr, agreement
+        hnet, hmeta = load_net(out/'lungseg.onnx')
+        lnet, lmeta = load_net()
+        ext = Path(a.external)
+        jsrt = sorted((ext/'images').glob('*.png'))
+        wt = d[d.split == 'test']
+        sets = dict(wingspan_test=(wt.image_path.tolist(), wt.mask_path.tolist()),
+                    jsrt=([str(f) for f in jsrt], [str(ext/'heart'/f'{f.stem}_heart.png') for f in jsrt]))
+        ref = pd.read_csv(Path(a.wingspan)/'ctr.csv')
+        ref = dict(zip(ref['id'].map(lambda x: Path(str(x)).stem), ref.iloc[:, 1]))
+        rows = []
+        for name, (files, masks) in sets.items():
+            hs = run_many(files, hnet, settings_of(hmeta, postprocess=None, threshold=0.5))
+            ls = run_many(files, lnet, settings_of(lmeta))
+            for f, g, (_, h), (_, lg) in zip(files, masks, hs, ls):
+                gt = read_mask(g)
+                lab = lr_labels(lg.mask)
+                truth = ctr(lr_labels(read_mask(ext/'masks'/f'{Path(f).stem}_mask.png')), gt) if name == 'jsrt' else \
+                    ref.get(Path(f).stem)
+                rows.append(dict(set=name, stem=Path(f).stem, dice=dice_score(h.mask, gt), ctr=ctr(lab, h.mask),
+                                 ctr_ref=truth, rejected=bool(h.rejected)))
+        per = pd.DataFrame(rows)
+        per.round(6).to_csv(rec/'external.csv', index=False)
+        for name, g in per.groupby('set', sort=False):
+            m, lo, hi = bootstrap_ci(g.dice)
+            ok = g.dropna(subset=['ctr', 'ctr_ref'])
+            agr = agreement(ok.ctr.to_numpy(float), ok.ctr_ref.to_numpy(float)) if len(ok) > 2 else {}
+            print(f"{name}: heart Dice {m:.4f} [{lo:.4f}, {hi:.4f}], p5 {g.dice.quantile(0.05):.4f}, n {len(g)}, "
+                  f"rejected {int(g.rejected.sum())}; CTR against its reference (n {len(ok)}): "
+                  + ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in agr.items()), flush=True)
