@@ -69,3 +69,15 @@ def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, siz
         if not rank_distrib(): record_run(out, rec, df)   # the first process records
         distrib_barrier()
     return run_summary(name, rec)
+
+
+def wingspan_rows(folder, masks:str='masks', suffix:str='_mask', convention:str='visible') -> pd.DataFrame:
+    "Manifest rows of the Wingspan films in `folder` (images/, `masks`/<stem>`suffix`.png), split by stem hash"
+    from lungseg.data import hash_split
+    folder = Path(folder)
+    rows = [dict(stem=f.stem, source='Wingspan', image_path=str(f), mask_path=str(folder/masks/f'{f.stem}{suffix}.png'),
+                 split=hash_split(f.stem), convention=convention, tb=pd.NA)
+            for f in sorted((folder/'images').glob('*.png'))]
+    missing = [r['mask_path'] for r in rows if not Path(r['mask_path']).exists()]
+    if missing: raise SystemExit(f"{missing[0]}: Wingspan mask missing ({len(missing)} in all)")
+    return pd.DataFrame(rows)

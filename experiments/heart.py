@@ -21,20 +21,10 @@ Resumable (rerun the same command). Writes runs/heart/heart256/ and its small re
 import json, argparse
 from pathlib import Path
 import pandas as pd, torch
-from lungseg.data import atomic_write, pkg_path, hash_split
+from lungseg.data import atomic_write, pkg_path
 from lungseg.train import train
-from harness import record_run
+from harness import record_run, wingspan_rows
 
-
-def heart_rows(folder) -> pd.DataFrame:
-    "Manifest rows of the Wingspan films in `folder` with their heart masks (heart/<stem>_heart.png), split by stem hash"
-    folder = Path(folder)
-    rows = [dict(stem=f.stem, source='Wingspan', image_path=str(f), mask_path=str(folder/'heart'/f'{f.stem}_heart.png'),
-                 split=hash_split(f.stem), convention='heart', tb=pd.NA)
-            for f in sorted((folder/'images').glob('*.png'))]
-    missing = [r['mask_path'] for r in rows if not Path(r['mask_path']).exists()]
-    if missing: raise SystemExit(f"{missing[0]}: Wingspan heart mask missing ({len(missing)} in all)")
-    return pd.DataFrame(rows)
 
 
 if __name__ == '__main__':
@@ -44,7 +34,7 @@ if __name__ == '__main__':
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (the record names them)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    d = heart_rows(a.wingspan)
+    d = wingspan_rows(a.wingspan, 'heart', '_heart', 'heart')
     out, rec = Path('runs/heart/heart256'), Path('records/heart/heart256')
     if not (out/'lungseg.json').exists():
         meta = train(df=d, out=out, arch='plain8', size=256, epochs=10, lr=2e-3, loss='ce_dice', bs=8, quiet=True,
@@ -57,7 +47,6 @@ if __name__ == '__main__':
     per = record_run(out, rec, d)
     print('heart256 valid', per.dice.describe().round(4).to_dict(), flush=True)
     if a.external:
-        import numpy as np
         from lungseg.data import read_mask
         from lungseg.pipeline import load_net, settings_of, run_many
         from lungseg.evaluate import dice_score, bootstrap_ci
@@ -89,6 +78,6 @@ if __name__ == '__main__':
             m, lo, hi = bootstrap_ci(g.dice)
             ok = g.dropna(subset=['ctr', 'ctr_ref'])
             agr = agreement(ok.ctr.to_numpy(float), ok.ctr_ref.to_numpy(float)) if len(ok) > 2 else {}
+            stats = ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in agr.items())
             print(f"{name}: heart Dice {m:.4f} [{lo:.4f}, {hi:.4f}], p5 {g.dice.quantile(0.05):.4f}, n {len(g)}, "
-                  f"rejected {int(g.rejected.sum())}; CTR against its reference (n {len(ok)}): "
-                  + ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in agr.items()), flush=True)
+                  f"rejected {int(g.rejected.sum())}; CTR against its reference (n {len(ok)}): {stats}", flush=True)

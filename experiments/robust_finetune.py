@@ -23,19 +23,10 @@ Resumable (rerun the same command). Writes runs/robust/film/ and the small recor
 import json, argparse
 from pathlib import Path
 import pandas as pd, torch
-from lungseg.data import manifest, atomic_write, pkg_path, hash_split
+from lungseg.data import manifest, atomic_write, pkg_path
 from lungseg.train import train
-from harness import record_run
+from harness import record_run, wingspan_rows
 
-
-def wingspan_rows(folder) -> pd.DataFrame:
-    "Manifest rows of the Wingspan films in `folder` (images/, masks/<stem>_mask.png), split by the hash of their stem"
-    folder = Path(folder)
-    rows = [dict(stem=f.stem, source='Wingspan', image_path=str(f), mask_path=str(folder/'masks'/f'{f.stem}_mask.png'),
-                 split=hash_split(f.stem), convention='visible') for f in sorted((folder/'images').glob('*.png'))]
-    missing = [r['mask_path'] for r in rows if not Path(r['mask_path']).exists()]
-    if missing: raise SystemExit(f"{missing[0]}: Wingspan mask missing ({len(missing)} in all)")
-    return pd.DataFrame(rows)
 
 
 if __name__ == '__main__':
