@@ -15,6 +15,7 @@ import json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastai.torch_core import rank_distrib, distrib_barrier
+from lungseg.data import hash_split
 from lungseg.evaluate import evaluate_model
 from lungseg.model import load_model, torch_net, TORCH_WEIGHTS
 from lungseg.train import train
@@ -73,7 +74,6 @@ def run_experiment(name:str, df:pd.DataFrame, root='runs/exp', records=None, siz
 
 def wingspan_rows(folder, masks:str='masks', suffix:str='_mask', convention:str='visible') -> pd.DataFrame:
     "Manifest rows of the Wingspan films in `folder` (images/, `masks`/<stem>`suffix`.png), split by stem hash"
-    from lungseg.data import hash_split
     folder = Path(folder)
     rows = [dict(stem=f.stem, source='Wingspan', image_path=str(f), mask_path=str(folder/masks/f'{f.stem}{suffix}.png'),
                  split=hash_split(f.stem), convention=convention, tb=pd.NA)

@@ -213,7 +213,7 @@ def check_loaded(loaded:list, s:dict) -> list:
     "The input check's `Check` of each item of `loaded` (`framed`'s); `NO_CHECK` for each if settings `s` turn it off"
     if not s.get('input_check'): return [NO_CHECK]*len(loaded)
     checks = load_checker()([x[0] for x in loaded])
-    again = [i for i, (x, c) in enumerate(zip(loaded, checks)) if c.rejected and len(x) > 3 and x[2] is not None]
+    again = [i for i, (x, c) in enumerate(zip(loaded, checks)) if c.rejected and x[2] is not None]
     for i, c in zip(again, load_checker()([loaded[i][3] for i in again])):
         if not c.rejected: checks[i] = c   # a film cut to its field is kept if it passes as given
     return checks

@@ -46,7 +46,8 @@ def variant_study(files, masks, name:str, variants:dict, runs:dict, bs:int=8) ->
             done = run_many([a for a, _ in changed], net, settings_of(meta, **overrides), bs)
             for f, (_, m), (_, r) in zip(files, changed, done):
                 rows.append(dict(set=name, stem=Path(f).stem, variant=v, run=label, dice=dice_score(r.mask, m),
-                                 rejected=bool(r.rejected), turned=r.rotation != 0, inverted=bool(r.inverted)))
+                                 rejected=bool(r.rejected), turned=r.rotation != 0, inverted=bool(r.inverted),
+                                 field=r.field is not None))
     return pd.DataFrame(rows)
 
 # %% ../nbs/16_robustness.ipynb #afa6eb31
