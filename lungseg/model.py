@@ -234,15 +234,18 @@ def load_model(fn, check:bool=True) -> tuple:
 
 # %% ../nbs/11_model.ipynb #10ecae65
 class Distill(Callback):
-    "Train on `alpha`×label + (1 − `alpha`)×the mean lung probability of `teachers`; validation keeps the labels"
-    def __init__(self, teachers:list, alpha:float=0.5): self.teachers, self.alpha = [t.eval() for t in teachers], alpha
+    "Train on `alpha`×label + (1 − `alpha`)×the teachers' mean lung probability (`gate`: the label where they differ)"
+    def __init__(self, teachers:list, alpha:float=0.5, gate:bool=False):
+        self.teachers, self.alpha, self.gate = [t.eval() for t in teachers], alpha, gate
     def before_fit(self):
         for t in self.teachers: t.to(self.dls.device)
     def after_pred(self):
         if not self.training: return
         with torch.no_grad():
             p = sum(t(self.xb[0]).as_subclass(torch.Tensor) for t in self.teachers)/len(self.teachers)
-        self.learn.yb = (self.alpha*self.yb[0].as_subclass(torch.Tensor).float() + (1 - self.alpha)*p,)
+        y = self.yb[0].as_subclass(torch.Tensor).float()
+        if self.gate: p = torch.where((p >= 0.5) != (y >= 0.5), y, p)
+        self.learn.yb = (self.alpha*y + (1 - self.alpha)*p,)
 
 # %% ../nbs/11_model.ipynb #8dca9503
 class NetTeacher(torch.nn.Module):

@@ -206,7 +206,9 @@ def _distill(cfg:dict) -> tuple:
     "The `Distill` callback and its record for the `teachers` of run config `cfg` (none without teachers)"
     if not cfg.get('teachers'): return [], None
     ts = [_teacher(f, cfg['size']) for f in cfg['teachers']]
-    return [Distill([t for t, _ in ts], cfg['alpha'])], dict(alpha=cfg['alpha'], teachers=[r for _, r in ts])
+    gate = cfg.get('gate', False)
+    rec = dict(alpha=cfg['alpha'], teachers=[r for _, r in ts]) | (dict(gate=True) if gate else {})
+    return [Distill([t for t, _ in ts], cfg['alpha'], gate)], rec
 
 # %% ../nbs/12_train.ipynb #82852120
 def _fit(learn:Learner, df:pd.DataFrame, cfg:dict, start:int, resume:bool, quiet:bool, cbs:list, dev):
@@ -242,9 +244,10 @@ def _save_run(learn:Learner, cfg:dict, df:pd.DataFrame, out:Path, dev, wall:floa
 # %% ../nbs/12_train.ipynb #b6c3e4ae
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
           loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False,
-          init=None, teachers:list=None, alpha:float=0.5, device:str=None) -> dict:
+          init=None, teachers:list=None, alpha:float=0.5, gate:bool=False, device:str=None) -> dict:
     """Train a lung segmentation model on `pick_device(device)` (from weights `init`, distilled from `teachers` if
-    given); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata (None in later processes)"""
+    given, `gate`d by the labels); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata
+    (None in later processes)"""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_f = out/'config.json'
@@ -254,7 +257,7 @@ def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='
     else:
         cfg = dict(data=str(data_path(data)) if df is None else 'dataframe', size=size, epochs=epochs, arch=arch, bs=bs,
                    lr=lr, loss=loss, seed=seed, aug=aug, init=str(init) if init else None,
-                   teachers=[str(t) for t in teachers] if teachers else None, alpha=alpha)
+                   teachers=[str(t) for t in teachers] if teachers else None, alpha=alpha, gate=gate)
     dev = pick_device(device)
     n = _join(dev)
     if cfg['bs'] % n: raise ValueError(f"batch size {cfg['bs']} does not split over {n} processes")
