@@ -24,7 +24,7 @@ __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 
            'QC_MAX_FLAGGED', 'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table',
            'ece', 'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'target_rows', 'final_variant',
            'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test',
-           'error_near_boundary']
+           'error_near_boundary', 'opacity_errors']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -309,3 +309,12 @@ def error_near_boundary(pred:np.ndarray, gt:np.ndarray, px:int=2) -> float:
     if not wrong.any(): return float('nan')
     band = ndimage.binary_dilation(gt, iterations=px) & ~ndimage.binary_erosion(gt, iterations=px)
     return float((wrong & band).sum()/wrong.sum())
+
+# %% ../nbs/14_error_analysis.ipynb #1e8963bf
+def opacity_errors(before:np.ndarray, after:np.ndarray, gt:np.ndarray, pred:np.ndarray, tol:int=8) -> dict:
+    "Dice of `pred`, the missed share of its error, and the share of lung missed where `after` differs from `before`"
+    opaque = gt & (np.abs(after.astype(np.int16) - before) > tol)
+    miss, wrong = gt & ~pred, gt != pred
+    return dict(dice=dice_score(pred, gt), missed_share=float(miss.sum()/max(wrong.sum(), 1)),
+                missed_opaque=float(miss[opaque].mean()) if opaque.any() else np.nan,
+                missed_clear=float(miss[gt & ~opaque].mean()) if (gt & ~opaque).any() else np.nan)
