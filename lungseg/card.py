@@ -217,8 +217,8 @@ def input_check_text() -> str:
 HEART = Template("""## The heart model
 `--heart` also outlines the heart, with `weights/heart.onnx` ($mb MB): the default's network (`$arch`) fine-tuned on \
 the heart masks of the Wingspan films (`experiments/heart.py`, stage `$stage`, $n_train train rows). The stage was \
-chosen by the rule written before its run (`$choice_rule`): mean per-image difference of heart384 from heart256 on \
-Wingspan valid $mean_difference over $n_choice images.
+chosen by the rule in $choice_rule: mean per-image heart Dice difference of heart384 from heart256 on Wingspan \
+valid $mean_difference over $n_choice images.
 Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibrated on $calibration): heart Dice on \
 the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
 $diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold, no post-processing; the framing step and the \
