@@ -15,9 +15,9 @@ from .pipeline import settings_of, shipped_models, load_meta
 from .inputcheck import check_weights
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'CARD', 'train_stages', 'total_train_seconds', 'schedule_text', 'init_text',
-           'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text', 'framing_text',
-           'card_fields', 'write_model_card']
+__all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'HEART', 'CARD', 'train_stages', 'total_train_seconds', 'schedule_text',
+           'init_text', 'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text',
+           'heart_text', 'framing_text', 'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -213,6 +213,35 @@ def input_check_text() -> str:
         neg_rejected=_pc(e['negatives_test_rejected']), neg=e['negatives_test'],
         half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})))
 
+# %% ../nbs/12c_card.ipynb #3460fb03
+HEART = Template("""## The heart model
+`--heart` also outlines the heart, with `weights/heart.onnx` ($mb MB): the default's network (`$arch`) fine-tuned on \
+the heart masks of the Wingspan films (`experiments/heart.py`, stage `$stage`, $n_train train rows). The stage was \
+chosen by the rule in $choice_rule: mean per-image heart Dice difference of heart384 from heart256 on Wingspan \
+valid $mean_difference over $n_choice images.
+Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibrated on $calibration): heart Dice on \
+the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
+$diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold, no post-processing; the framing step and the \
+input check are the lung model's.
+Licence: **CC BY-NC-SA 4.0**, as the lung weights: it is fine-tuned from them (Shenzhen masks, CC BY-NC-SA 4.0), on \
+the Wingspan heart masks (MIT).
+
+""")
+
+def heart_text(meta:dict=None) -> str:
+    "The card's section on the heart model of metadata `meta` (default: the shipped `weights/heart.json`, if any)"
+    fn = pkg_path()/'weights'/'heart.json'
+    if meta is None and not fn.exists(): return ''
+    m = json.loads(fn.read_text()) if meta is None else meta
+    q, ch = m['quantization'], m['source']['choice']
+    v = q['valid_wingspan']
+    return HEART.substitute(
+        mb=f"{m['onnx_bytes']/1e6:.1f}", arch=m['arch'], stage=ch['chosen'], n_train=m['n_train'],
+        choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
+        variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
+        dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
+        diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'])
+
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
     "The card's sentence on the framing step, from the settings of weights with metadata `meta`"
@@ -257,7 +286,7 @@ HD95 is in pixels.
 |---|---|---|---|---|
 $results
 
-$alternatives$input_check## Intended use
+$alternatives$input_check$heart## Intended use
 Outlining the lungs in adult frontal (PA/AP) chest X-rays, for education (showing a physician in training the region of
 interest) and as a pre-processing step (masking the lungs) for research models such as TB classifiers.
 Not a medical device; not for diagnosis or treatment decisions.
@@ -283,8 +312,9 @@ The weights are derived from the Shenzhen lung masks of Stirenko et al. 2018 (ar
 The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. Imaging Med. Surg. 4(6):475;
 Candemir et al. 2014, IEEE TMI 33(2):577.
 Used to measure, never to train or choose: JSRT (Shiraishi et al. 2000, AJR 174:71) with the SCR masks (van Ginneken
-et al. 2006, Med. Image Anal. 10:19), for research and education, not redistributed; the Wingspan films (Dong et al.,
-MICCAI 2018 and 2019; MIT licence).
+et al. 2006, Med. Image Anal. 10:19), for research and education, not redistributed. The Wingspan films (Dong et al.,
+MICCAI 2018 and 2019; MIT licence) train the heart model and fixed the CTR's definition; the lung weights never saw \
+them.
 
 SHA-256 of the ONNX model: `$onnx_sha256`; of the torch weights it was exported from: `$sha256`.
 """)
@@ -315,6 +345,7 @@ def card_fields(meta:dict, summary:pd.DataFrame) -> dict:
         hardware=_hardware_text(meta),
         precision=mp, train_seconds=f"{total_train_seconds(meta):.0f}", stages=stages, results=_results_rows(summary),
         alternatives='' if meta.get('name') else alternatives_text(), input_check=input_check_text(),
+        heart='' if meta.get('name') else heart_text(),
         onnx_sha256=meta.get('onnx_sha256', ''), sha256=meta['sha256'])
 
 # %% ../nbs/12c_card.ipynb #8f477cae

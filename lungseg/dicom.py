@@ -10,7 +10,8 @@ import numpy as np
 from .data import atomic_write, to_uint8, gray_array, is_dicom
 
 # %% auto #0
-__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'block_mean', 'read_dicom', 'spacing_of', 'seg_source', 'dicom_seg', 'write_dicom_seg']
+__all__ = ['SEG_SUFFIX', 'LUNG_SEGMENTS', 'HEART_SEGMENT', 'SR_SUFFIX', 'PRIVATE_SCHEME', 'SR_AREAS', 'block_mean', 'read_dicom',
+           'spacing_of', 'seg_source', 'dicom_seg', 'write_dicom_seg', 'dicom_sr', 'write_dicom_sr']
 
 # %% ../nbs/00b_dicom.ipynb #b114d37c
 def block_mean(a:np.ndarray, f:int) -> np.ndarray:
@@ -58,6 +59,7 @@ def spacing_of(fn):
 # %% ../nbs/00b_dicom.ipynb #8f76f997
 SEG_SUFFIX = '_seg.dcm'
 LUNG_SEGMENTS = ((1, 'Right lung', '3341006'), (2, 'Left lung', '44029006'))   # label, name, SNOMED CT code
+HEART_SEGMENT = (3, 'Heart', '80891009')
 _TYPE2 = ('PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID',
           'AccessionNumber', 'ReferringPhysicianName')
 
@@ -70,7 +72,7 @@ def seg_source(fn):
     return ds
 
 # %% ../nbs/00b_dicom.ipynb #98959be5
-def _segment_descriptions():
+def _segment_descriptions(segments=LUNG_SEGMENTS):
     import highdicom as hd
     from pydicom.sr.codedict import codes
     from lungseg import __version__
@@ -81,20 +83,22 @@ def _segment_descriptions():
                                       segmented_property_type=hd.sr.CodedConcept(code, 'SCT', name),
                                       algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
                                       algorithm_identification=algo)
-            for i, name, code in LUNG_SEGMENTS]
+            for i, name, code in segments]
 
 # %% ../nbs/00b_dicom.ipynb #54ae8555
 def dicom_seg(src, labels:np.ndarray, series_uid:str=None, sop_uid:str=None,
-              description:str='lungseg lung segmentation'):
-    "DICOM SEG (highdicom) of `labels` (1 = right, 2 = left lung) of DICOM `src`: a new series, new UIDs unless given"
+              description:str='lungseg lung segmentation', heart:np.ndarray=None):
+    "DICOM SEG (highdicom) of `labels` (1 = right, 2 = left lung) and bool `heart` (if given) of DICOM `src`"
     import highdicom as hd
     from lungseg import __version__
     ds = seg_source(src)
     if int(ds.get('NumberOfFrames', 1) or 1) > 1:
         raise ValueError(f"{src}: multi-frame DICOM: no DICOM SEG written (lungseg segments the first frame only)")
-    return hd.seg.Segmentation(source_images=[ds], pixel_array=labels,
+    segs = LUNG_SEGMENTS + ((HEART_SEGMENT,) if heart is not None else ())
+    px = labels if heart is None else np.stack([labels == 1, labels == 2, heart], -1)[None]   # heart overlaps lungs
+    return hd.seg.Segmentation(source_images=[ds], pixel_array=px,
                                segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-                               segment_descriptions=_segment_descriptions(),
+                               segment_descriptions=_segment_descriptions(segs),
                                series_instance_uid=series_uid or hd.UID(), series_number=9001,
                                sop_instance_uid=sop_uid or hd.UID(), instance_number=1,
                                manufacturer='lungseg', manufacturer_model_name='lungseg',
@@ -102,7 +106,77 @@ def dicom_seg(src, labels:np.ndarray, series_uid:str=None, sop_uid:str=None,
                                series_description=description)
 
 # %% ../nbs/00b_dicom.ipynb #8978168b
-def write_dicom_seg(src, labels:np.ndarray, fn):
-    "Write `labels` (1 = right, 2 = left lung; the source's size) as a DICOM SEG of DICOM `src` to `fn`, atomically"
-    seg = dicom_seg(src, labels)
+def write_dicom_seg(src, labels:np.ndarray, fn, heart:np.ndarray=None):
+    "Write `labels` (1 = right, 2 = left lung; the source's size) and `heart` as a DICOM SEG of `src` to `fn`; the SEG"
+    seg = dicom_seg(src, labels, heart=heart)
     atomic_write(fn, lambda t: seg.save_as(t))
+    return seg
+
+# %% ../nbs/00b_dicom.ipynb #800f5e35
+SR_SUFFIX, PRIVATE_SCHEME = '_sr.dcm', '99LUNGSEG'
+SR_AREAS = {1: 'right_lung_cm2', 2: 'left_lung_cm2', 3: 'heart_cm2'}   # SEG segment number: its area in `measure`'s row
+
+def _sr_values(row:dict) -> list:
+    "(concept, value, unit, finding site or None) of the image-level measurements in `row` that are known"
+    from highdicom.sr import CodedConcept as C
+    from pydicom.sr.codedict import codes
+    ratio = codes.UCUM.Ratio
+    items = [(C('CTR', PRIVATE_SCHEME, 'Cardiothoracic ratio'), row.get('ctr'), ratio, None),
+             (codes.SCT.Diameter, row.get('heart_width_mm'), codes.UCUM.Millimeter, codes.SCT.Heart),
+             (codes.SCT.Diameter, row.get('thoracic_width_mm'), codes.UCUM.Millimeter, codes.SCT.Thorax),
+             (C('RLAR', PRIVATE_SCHEME, 'Right to left lung area ratio'), row.get('rl_ratio'), ratio, None)]
+    return [x for x in items if x[1] is not None]
+
+# %% ../nbs/00b_dicom.ipynb #72fd96fd
+def _measurement(name, value, unit, site=None):
+    import highdicom as hd
+    sites = None if site is None else [hd.sr.FindingSite(site)]
+    return hd.sr.Measurement(name=name, value=float(value), unit=unit, finding_sites=sites)
+
+# %% ../nbs/00b_dicom.ipynb #b08f7fc5
+def _segment_groups(ds, seg, row:dict) -> list:
+    "One TID 1411 group per segment of `seg` whose area `row` knows: the area, referencing the segment and `ds`"
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+    frames = {int(f.SegmentIdentificationSequence[0].ReferencedSegmentNumber): i + 1
+              for i, f in enumerate(seg.PerFrameFunctionalGroupsSequence)}
+    out = []
+    for s in seg.SegmentSequence:
+        n, area = int(s.SegmentNumber), row.get(SR_AREAS.get(int(s.SegmentNumber)))
+        if area is None or n not in frames: continue
+        ref = hd.sr.ReferencedSegmentationFrame(seg.SOPClassUID, seg.SOPInstanceUID, frames[n], n,
+                                                hd.sr.SourceImageForSegmentation.from_source_image(ds))
+        site = hd.sr.CodedConcept.from_dataset(s.SegmentedPropertyTypeCodeSequence[0])
+        out.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(identifier=s.SegmentLabel), referenced_segment=ref,
+            finding_type=site, measurements=[_measurement(codes.SCT.Area, area, codes.UCUM.SquareCentimeter)]))
+    return out
+
+# %% ../nbs/00b_dicom.ipynb #e4fd484e
+def dicom_sr(src, seg, row:dict, series_uid:str=None, sop_uid:str=None):
+    "DICOM SR (TID 1500) of measurements `row` (`lungseg.measure.measure`'s) of DICOM `src`, referencing its SEG `seg`"
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+    from lungseg import __version__
+    ds = seg_source(src)
+    values = [_measurement(*x) for x in _sr_values(row)]
+    src_img = hd.sr.SourceImageForMeasurementGroup.from_source_image(ds)
+    whole = [hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(identifier='lungseg: whole image'), measurements=values,
+        source_images=[src_img])] if values else []
+    device = hd.sr.DeviceObserverIdentifyingAttributes(uid=generate_uid(entropy_srcs=['lungseg']), name='lungseg',
+                                                       manufacturer_name='lungseg', model_name=__version__)
+    observer = hd.sr.ObserverContext(observer_type=codes.DCM.Device, observer_identifying_attributes=device)
+    report = hd.sr.MeasurementReport(observation_context=hd.sr.ObservationContext(observer_device_context=observer),
+                                     procedure_reported=codes.SCT.ChestImaging,
+                                     imaging_measurements=whole + _segment_groups(ds, seg, row))
+    return hd.sr.Comprehensive3DSR(evidence=[ds, seg], content=report, series_instance_uid=series_uid or hd.UID(),
+                                   series_number=9002, sop_instance_uid=sop_uid or hd.UID(), instance_number=1,
+                                   manufacturer='lungseg', series_description='lungseg measurements')
+
+# %% ../nbs/00b_dicom.ipynb #a662019d
+def write_dicom_sr(src, seg, row:dict, fn):
+    "Write the DICOM SR of measurements `row` of DICOM `src`, referencing SEG `seg`, to `fn`, atomically"
+    sr = dicom_sr(src, seg, row)
+    atomic_write(fn, lambda t: sr.save_as(t))

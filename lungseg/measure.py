@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 from .data import data_path, pkg_path
+from .masks import lr_labels, resize_mask, outline, draw_overlay
+from .inputcheck import turn, as_given
 
 # %% auto #0
-__all__ = ['THORAX', 'CARDIAC', 'MEASURE_FILE', 'col_range', 'row_widths', 'dome_row', 'thoracic_width', 'lung_midline',
-           'heart_sides', 'cardiac_width', 'ctr_definition', 'ctr', 'areas', 'icc_a1', 'kappa', 'agreement',
-           'data_folder']
+__all__ = ['THORAX', 'CARDIAC', 'MEASURE_FILE', 'MEASURE_COLS', 'col_range', 'row_widths', 'dome_row', 'thoracic_width',
+           'lung_midline', 'heart_sides', 'cardiac_width', 'ctr_definition', 'widths', 'ctr', 'areas', 'upright_masks',
+           'measure', 'ctr_lines', 'draw_ctr', 'icc_a1', 'kappa', 'agreement', 'data_folder']
 
 # %% ../nbs/08_measure.ipynb #99c3fed1
 def col_range(m:np.ndarray):
@@ -85,13 +88,18 @@ def ctr_definition(fn=None) -> dict:
     return dict(thorax=d['thorax'], cardiac=d['cardiac'])
 
 # %% ../nbs/08_measure.ipynb #961d3486
-def ctr(lung_lr:np.ndarray, heart:np.ndarray, thorax:str=None, cardiac:str=None):
-    "CTR of labels `lung_lr` and bool `heart`, widths read as `thorax`/`cardiac` (default: `ctr_definition()`)"
+def widths(lung_lr:np.ndarray, heart:np.ndarray, thorax:str=None, cardiac:str=None) -> tuple:
+    "(cardiac, thoracic) widths in px of labels `lung_lr` and bool `heart` (None where missing), as `ctr` reads them"
+    if heart is None: return None, thoracic_width(lung_lr, thorax or ctr_definition()['thorax'])
     if lung_lr.shape != heart.shape:
         raise ValueError(f"lung labels {lung_lr.shape} and heart {heart.shape} differ in size")
     d = ctr_definition() if thorax is None or cardiac is None else {}
     t = thoracic_width(lung_lr, thorax or d['thorax'])
-    c = cardiac_width(heart, cardiac or d['cardiac'], lung_midline(lung_lr))
+    return cardiac_width(heart, cardiac or d['cardiac'], lung_midline(lung_lr)), t
+
+def ctr(lung_lr:np.ndarray, heart:np.ndarray, thorax:str=None, cardiac:str=None):
+    "CTR of labels `lung_lr` and bool `heart`, widths read as `thorax`/`cardiac` (default: `ctr_definition()`)"
+    c, t = widths(lung_lr, heart, thorax, cardiac)
     return None if t is None or c is None else c/t
 
 # %% ../nbs/08_measure.ipynb #1d8cbb9b
@@ -103,6 +111,61 @@ def areas(lung_lr:np.ndarray, heart:np.ndarray=None, spacing:tuple=None) -> dict
     res = {f'{k}_px': v for k, v in px.items()}
     res |= {f'{k}_cm2': None if v is None or cm2 is None else v*cm2 for k, v in px.items()}
     return res | dict(rl_ratio=px['right']/px['left'] if px['left'] else None)
+
+# %% ../nbs/08_measure.ipynb #d9052e3b
+MEASURE_COLS = ['right_lung_cm2', 'left_lung_cm2', 'heart_cm2', 'rl_ratio', 'heart_width_mm', 'thoracic_width_mm',
+                'ctr']
+
+def upright_masks(res) -> tuple:
+    "(lung labels by `lr_labels`, heart mask or None) of pipeline `Result` `res`, turned upright"
+    return lr_labels(turn(res.mask, res.rotation)), None if res.heart is None else turn(res.heart, res.rotation)
+
+def measure(res, spacing:tuple=None) -> dict:
+    "The `MEASURE_COLS` of `Result` `res`; lengths and areas need `spacing` (row, col mm, as given), else None"
+    lab, heart = upright_masks(res)
+    sp = None if spacing is None else tuple(float(x) for x in spacing)[::1 if res.rotation % 180 == 0 else -1]
+    a, (c, t) = areas(lab, heart, sp), widths(lab, heart)
+    mm = lambda w: None if w is None or sp is None else w*sp[1]
+    return dict(right_lung_cm2=a['right_cm2'], left_lung_cm2=a['left_cm2'], heart_cm2=a['heart_cm2'],
+                rl_ratio=a['rl_ratio'], heart_width_mm=mm(c), thoracic_width_mm=mm(t),
+                ctr=None if c is None or t is None else c/t)
+
+# %% ../nbs/08_measure.ipynb #ea1c3fd0
+def _widest_row(m:np.ndarray) -> int:
+    "Row of 2-D bool `m` whose true pixels span the most columns (first to last)"
+    has = m.any(1)
+    span = m.shape[1] - np.argmax(m[:, ::-1], 1) - np.argmax(m, 1)
+    return int(np.argmax(np.where(has, span, -1)))
+
+def ctr_lines(lung_lr:np.ndarray, heart:np.ndarray) -> dict:
+    "{'thoracic', 'cardiac': (row, first col, last col)} of the segments a CTR figure draws (upright); None if absent"
+    out = {}
+    for k, m in (('thoracic', lung_lr > 0), ('cardiac', heart)):
+        cr = None if m is None else col_range(m)
+        out[k] = None if cr is None else (_widest_row(m), *cr)
+    return out
+
+# %% ../nbs/08_measure.ipynb #1e8e920a
+def draw_ctr(img:np.ndarray, res, value:float=None, alpha:float=0.35) -> Image.Image:
+    "RGB overlay of working copy `img` with `Result` `res`'s lungs and heart, the CTR widths and `value` (the CTR)"
+    lw, h = max(1, max(img.shape)//256), resize_mask(res.heart, img.shape)
+    rgb = np.asarray(draw_overlay(img, res.mask, alpha), np.float32)
+    rgb[h] = (1 - alpha)*rgb[h] + alpha*np.array([0, 96, 255], np.float32)
+    rgb[outline(h, lw)] = (0, 255, 255)
+    up = Image.fromarray(turn(rgb.round().astype(np.uint8), res.rotation))
+    lines = ctr_lines(lr_labels(turn(resize_mask(res.mask, img.shape), res.rotation)), turn(h, res.rotation))
+    d = ImageDraw.Draw(up)
+    for k, col in (('thoracic', (0, 255, 0)), ('cardiac', (255, 0, 255))):
+        if lines[k] is None: continue
+        r, c0, c1 = lines[k]
+        d.line([(c0, r), (c1, r)], fill=col, width=lw)
+        for c in (c0, c1): d.line([(c, r - 3*lw), (c, r + 3*lw)], fill=col, width=lw)
+    out = Image.fromarray(as_given(np.asarray(up), res.rotation))
+    if value is None: return out
+    font = ImageFont.load_default(size=max(12, max(img.shape)//24))
+    ImageDraw.Draw(out).text((4*lw, 4*lw), f"CTR {value:.2f}", fill=(255, 255, 255), font=font,
+                             stroke_width=max(1, lw), stroke_fill=(0, 0, 0))
+    return out
 
 # %% ../nbs/08_measure.ipynb #1d8d0e7b
 def icc_a1(ratings) -> float:

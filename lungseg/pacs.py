@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Annotated
 import numpy as np
 from .masks import lr_labels, draw_overlay
-from .dicom import seg_source, dicom_seg
+from .dicom import seg_source, dicom_seg, dicom_sr, spacing_of
+from .measure import measure
 from .inputcheck import turn, as_given
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, extent_model, pipeline_opts
@@ -21,8 +22,8 @@ from .engine import run_key, image_rows, stop_after
 # %% auto #0
 __all__ = ['HTTP_HINTS', 'XRAY_MODALITIES', 'SC_MODALITIES', 'SEG_DESC', 'OVERLAY_DESC', 'IMAGE_CLASSES', 'LATERAL_VIEWS',
            'KINDS', 'Item', 'pacs_session', 'url_problem', 'pacs_client', 'pacs_error', 'js_value', 'qido_all',
-           'series_skip', 'instance_skip', 'output_uids', 'seg_dataset', 'overlay_dataset', 'store', 'find_studies',
-           'study_plan', 'Skip', 'fetch', 'store_outputs', 'run_items', 'plan_studies', 'pacs_cmd']
+           'series_skip', 'instance_skip', 'output_uids', 'seg_dataset', 'sr_dataset', 'overlay_dataset', 'store',
+           'find_studies', 'study_plan', 'Skip', 'fetch', 'store_outputs', 'run_items', 'plan_studies', 'pacs_cmd']
 
 # %% ../nbs/05a_pacs.ipynb #40e1ce37
 def pacs_session(ca_bundle:str=None, env:dict=None):
@@ -119,21 +120,29 @@ def instance_skip(ds) -> str:
     return ''
 
 # %% ../nbs/05a_pacs.ipynb #ac35fc02
-KINDS = ('seg', 'overlay')
+KINDS = ('seg', 'overlay', 'sr')
 
 def output_uids(sop_uid:str, key:str, kind:str='seg') -> tuple:
-    "(series UID, SOP Instance UID) of the `kind` output ('seg', 'overlay') of instance `sop_uid` under run key `key`"
+    "(series UID, SOP Instance UID) of the `kind` output (`KINDS`) of instance `sop_uid` under run key `key`"
     import uuid
     uid = lambda part: f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'lungseg/{sop_uid}/{key}/{kind}/{part}').int}"
     return uid('series'), uid('instance')
 
 # %% ../nbs/05a_pacs.ipynb #883e1dba
-def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0):
-    "The DICOM SEG of DICOM `fn` and lung `mask`, as `predict --dicom-seg` makes it, with the `output_uids` of `key`"
+def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0, heart:np.ndarray=None):
+    "The DICOM SEG of DICOM `fn`, lung `mask` and `heart`, as `predict --dicom-seg` makes it, `output_uids` of `key`"
     series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'seg')
-    ds = dicom_seg(fn, as_given(lr_labels(turn(mask, rotation)), rotation), series, sop, f"{SEG_DESC} {key}")
+    ds = dicom_seg(fn, as_given(lr_labels(turn(mask, rotation)), rotation), series, sop, f"{SEG_DESC} {key}",
+                   heart=heart)
     ds.ContentDescription = f"lungseg run {key}"
     return ds
+
+# %% ../nbs/05a_pacs.ipynb #a8659413
+def sr_dataset(fn:Path, res, key:str):
+    "The DICOM SR of `Result` `res` of DICOM `fn` (`measure`, its stated spacing), referencing its SEG under `key`"
+    seg = seg_dataset(fn, res.mask, key, res.rotation, res.heart)
+    series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'sr')
+    return dicom_sr(fn, seg, measure(res, spacing_of(fn)), series, sop)
 
 # %% ../nbs/05a_pacs.ipynb #bd1f985f
 def overlay_dataset(fn:Path, small:np.ndarray, mask:np.ndarray, key:str):
@@ -216,8 +225,9 @@ def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str=
     if res.rejected: return dict(input=str(fn), status='rejected', error=res.rejected)
     try:
         for kind in sorted(it.todo, key=KINDS[::-1].index):
-            seg = kind == 'seg'
-            ds = seg_dataset(fn, res.mask, key, res.rotation) if seg else overlay_dataset(fn, small, res.mask, key)
+            if kind == 'seg': ds = seg_dataset(fn, res.mask, key, res.rotation, res.heart)
+            elif kind == 'sr': ds = sr_dataset(fn, res, key)
+            else: ds = overlay_dataset(fn, small, res.mask, key)
             store(client, ds)
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
     return dict(input=str(fn), status='stored', error='', qc_flag=res.qc_flag)
@@ -306,7 +316,8 @@ def pacs_cmd(
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as e: return _fail(f"cannot load the model: {e}")
     s = settings_of(meta, **o['settings'])
     key = run_key(meta, s)
-    client, kinds = pacs_client(url, ca_bundle, timeout), KINDS if overlay else KINDS[:1]
+    asked = dict(seg=True, overlay=overlay, sr=bool(s.get('heart')))
+    client, kinds = pacs_client(url, ca_bundle, timeout), tuple(k for k in KINDS if asked[k])
     try: studies, missing = find_studies(client, study, date, modality)
     except Exception as e: return _fail(pacs_error(e, url))
     for st, why in missing: print(f"lungseg pacs: failed: study {st}: {why}", file=sys.stderr)

@@ -19,11 +19,11 @@ from .framing import field_box, crop_to, paste
 from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given, to_input, load_onnx
 
 # %% auto #0
-__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'net_probs', 'upsample',
-           'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides', 'pipeline_opts',
-           'finish', 'framed', 'check_loaded', 'upright_maps', 'run_pipeline', 'Failed', 'run_many', 'default_weights',
-           'meta_path', 'load_meta', 'shipped_models', 'onnx_path', 'extent_model', 'load_net', 'segment_many',
-           'segment']
+__all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'HEART_WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'net_probs',
+           'upsample', 'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides',
+           'pipeline_opts', 'mask_of', 'finish', 'framed', 'check_loaded', 'upright_maps', 'heart_maps', 'run_pipeline',
+           'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'shipped_models', 'onnx_path',
+           'extent_model', 'load_net', 'heart_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -154,13 +154,14 @@ def settings_of(meta:dict, **overrides) -> dict:
 
 # %% ../nbs/01_pipeline.ipynb #9cb75d02
 def setting_overrides(thresh:float=None, raw:bool=False, tta:bool=False, no_input_check:bool=False,
-                      no_framing:bool=False) -> dict:
-    "The settings that options `--thresh`, `--raw`, `--tta`, `--no-input-check` and `--no-framing` replace"
+                      no_framing:bool=False, heart:bool=False) -> dict:
+    "The settings that options `--thresh`, `--raw`, `--tta`, `--no-input-check`, `--no-framing`, `--heart` replace"
     o = {} if thresh is None else dict(threshold=thresh)
     if no_input_check: o['input_check'] = False
     if no_framing: o['framing'] = False
     if raw: o['postprocess'] = None
     if tta: o['tta'] = True
+    if heart: o['heart'] = True   # absent unless asked: the run key of a lung-only run stays as it was
     return o
 
 # %% ../nbs/01_pipeline.ipynb #bb58d71d
@@ -172,32 +173,38 @@ def pipeline_opts(
     raw:bool=False, # skip the post-processing the model's JSON asks for
     no_input_check:bool=False, # skip the input check (upright? inverted? a frontal chest X-ray at all?)
     no_framing:bool=False, # segment the whole image, without first cutting it to its exposed field
+    heart:bool=False, # also outline the heart, by the shipped heart model on the same working copy
     bs:int=8, # images predicted together
 ) -> dict:
     "The options of every command that runs the pipeline, as `model`, `extent`, `settings` (overrides) and `bs`"
-    settings = setting_overrides(thresh, raw, tta, no_input_check, no_framing)
+    settings = setting_overrides(thresh, raw, tta, no_input_check, no_framing, heart)
     return dict(model=model, extent=extent, settings=settings, bs=bs)
 
 # %% ../nbs/01_pipeline.ipynb #c7328bd1
-Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field',
-                    defaults=(0, False, '', None))
+Result = namedtuple('Result', 'mask prob qc_score qc_flag rotation inverted rejected field heart',
+                    defaults=(0, False, '', None, None))
+
+def mask_of(prob:np.ndarray, hw:tuple, s:dict, rot:int=0) -> np.ndarray:
+    "Bool mask of map `prob` (made on the upright image) at the input's size `hw` and geometry, under settings `s`"
+    m = upsample(prob, hw[::-1] if rot in (90, 270) else hw) > s['threshold']*255
+    if s['postprocess'] is not None: m = postprocess(m, **s['postprocess'])
+    return as_given(m, rot)
 
 def _in_field(prob:np.ndarray, hw:tuple, s:dict, check) -> Result:
     "The `Result` of network map `prob` (made on the upright image) for a field of size `hw`, after input check `check`"
     rot, inv = check.rotation, check.inverted
     if check.rejected: return Result(np.zeros(hw, bool), None, None, None, rot, inv, check.rejected)
-    m = upsample(prob, hw[::-1] if rot in (90, 270) else hw) > s['threshold']*255
-    if s['postprocess'] is not None: m = postprocess(m, **s['postprocess'])
-    m, p = as_given(m, rot), as_given(prob, rot)
+    m, p = mask_of(prob, hw, s, rot), as_given(prob, rot)
     if s['qc'] is None: return Result(m, p, None, None, rot, inv)
     q = qc_score(prob, tuple(s['qc']['band']), s['threshold'])
     return Result(m, p, q, bool(q > s['qc']['threshold']), rot, inv)
 
-def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK, field=None) -> Result:
-    "The `Result` of map `prob` for an input of size `hw` under settings `s`, made inside `field` (None: all of it)"
+def finish(prob:np.ndarray, hw:tuple, s:dict, check=NO_CHECK, field=None, heart=None) -> Result:
+    "The `Result` of map `prob` (and heart map `heart`) for an input of size `hw` under settings `s`, inside `field`"
     fhw = hw if field is None else (field[3] - field[1], field[2] - field[0])
     r = _in_field(prob, fhw, s, check)
-    return r._replace(mask=paste(r.mask, field, hw), field=field)
+    h = None if heart is None else paste(mask_of(heart, fhw, heart_net()[2], check.rotation), field, hw)
+    return r._replace(mask=paste(r.mask, field, hw), field=field, heart=h)
 
 
 # %% ../nbs/01_pipeline.ipynb #911497c3
@@ -224,12 +231,18 @@ def upright_maps(loaded:list, checks:list, net, s:dict, bs:int=8) -> list:
     probs = iter(net_probs(net, todo, s['size'], bs, s['tta']) if todo else [])
     return [None if c.rejected else next(probs) for c in checks]
 
+def heart_maps(loaded:list, checks:list, s:dict, bs:int=8) -> list:
+    "The shipped heart model's maps of `loaded`, as `upright_maps` makes the lungs', if settings `s` ask for the heart"
+    if not s.get('heart'): return [None]*len(checks)
+    net, _, hs = heart_net()
+    return upright_maps(loaded, checks, net, hs, bs)
+
 def run_pipeline(loaded:list, net, s:dict, bs:int=8) -> list:
     "`Result`s of `loaded` [(working copy, (height, width)), ...] with network `net` under settings `s`"
     fr = framed(loaded, s)
     checks = check_loaded(fr, s)
-    maps = upright_maps(fr, checks, net, s, bs)
-    return [finish(p, hw, s, c, box) for p, (_, hw, box, _), c in zip(maps, fr, checks)]
+    maps, hearts = upright_maps(fr, checks, net, s, bs), heart_maps(fr, checks, s, bs)
+    return [finish(p, hw, s, c, box, h) for p, (_, hw, box, _), c, h in zip(maps, fr, checks, hearts)]
 
 
 # %% ../nbs/01_pipeline.ipynb #018499a3
@@ -260,14 +273,15 @@ def _ready(pending, errors:str):
 
 # %% ../nbs/01_pipeline.ipynb #bd5339ca
 def _network(got:list, net, s:dict, bs:int) -> list:
-    "For each (src, loaded or `Failed`) of `got`: the `Failed`, or (copy, (height, width), map or None, `Check`, field)"
+    "For each (src, loaded or `Failed`) of `got`: the `Failed`, or (copy, (height, width), map, `Check`, field, heart)"
     ok = [v for _, v in got if not isinstance(v, Failed)]
     fr = _try('check', framed, ok, s) if ok else []
     checks = fr if isinstance(fr, Failed) else _try('check', check_loaded, fr, s) if ok else []
     if isinstance(checks, Failed): return [v if isinstance(v, Failed) else checks for _, v in got]
     maps = _try('network', upright_maps, fr, checks, net, s, bs)
-    if isinstance(maps, Failed): return [v if isinstance(v, Failed) else maps for _, v in got]
-    pc = iter(zip(maps, checks, [x[2] for x in fr]))
+    hearts = maps if isinstance(maps, Failed) else _try('network', heart_maps, fr, checks, s, bs)
+    if isinstance(hearts, Failed): return [v if isinstance(v, Failed) else hearts for _, v in got]
+    pc = iter(zip(maps, checks, [x[2] for x in fr], hearts))
     return [v if isinstance(v, Failed) else (*v, *next(pc)) for _, v in got]
 
 def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='raise'):
@@ -275,7 +289,7 @@ def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='ra
     run, it = submit or _now, iter(srcs)
     then = then or (lambda src, small, res: res)
     def load(): return [(x, run(_try, 'load', load_image, x)) for x in itertools.islice(it, bs)]
-    def end(x, small, hw, p, c, box): return then(x, small, finish(p, hw, s, c, box))
+    def end(x, small, hw, p, c, box, h): return then(x, small, finish(p, hw, s, c, box, h))
     nxt, prev = load(), []
     while nxt:
         got = [(x, f.result()) for x, f in nxt]
@@ -287,7 +301,7 @@ def run_many(srcs, net, s:dict, bs:int=8, then=None, submit=None, errors:str='ra
 
 
 # %% ../nbs/01_pipeline.ipynb #f6acb2f9
-WEIGHTS = 'lungseg.onnx'
+WEIGHTS, HEART_WEIGHTS = 'lungseg.onnx', 'heart.onnx'
 
 def default_weights() -> Path:
     "The ONNX model shipped inside the package"
@@ -307,8 +321,8 @@ def load_meta(fn=None) -> dict:
 
 # %% ../nbs/01_pipeline.ipynb #af6faab8
 def shipped_models() -> list:
-    "Names of the models shipped besides the default: `weights/<name>.onnx` with its JSON (not the input checker)"
-    named = lambda f: f.name not in (WEIGHTS, CHECK_WEIGHTS) and meta_path(f).exists()
+    "Names of the lung models shipped besides the default: `weights/<name>.onnx` with its JSON (not the input checker)"
+    named = lambda f: f.name not in (WEIGHTS, CHECK_WEIGHTS, HEART_WEIGHTS) and meta_path(f).exists()
     return sorted(f.stem for f in (pkg_path()/'weights').glob('*.onnx') if named(f))
 
 # %% ../nbs/01_pipeline.ipynb #db587431
@@ -342,6 +356,12 @@ def load_net(model=None, threads:int=0) -> tuple:
         hint = " (lungseg train writes it beside the .pth)" if model else ''
         raise FileNotFoundError(f"{fn}: ONNX model not found{hint}")
     return load_onnx(fn, threads)
+
+# %% ../nbs/01_pipeline.ipynb #5e03ff02
+def heart_net(threads:int=0) -> tuple:
+    "(network, metadata, pipeline settings) of the shipped heart model (`HEART_WEIGHTS`)"
+    net, meta = load_net(pkg_path()/'weights'/HEART_WEIGHTS, threads)
+    return net, meta, settings_of(meta)
 
 # %% ../nbs/01_pipeline.ipynb #1ce76d40
 def segment_many(srcs, model=None, bs:int=8, extent:str='visible', **overrides) -> list:

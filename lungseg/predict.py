@@ -12,47 +12,75 @@ import numpy as np
 from PIL import Image
 from .data import is_dicom, atomic_write, sample_path
 from .masks import lr_labels, lung_stats, draw_overlay
-from .dicom import write_dicom_seg, SEG_SUFFIX
+from .dicom import write_dicom_seg, SEG_SUFFIX, write_dicom_sr, SR_SUFFIX, spacing_of
+from .measure import measure, draw_ctr, MEASURE_COLS
 from .inputcheck import turn, as_given
 from fastcore.meta import delegates
 from .engine import Job, run_job, rejected_row, run_spec
 from .framing import field_text
 
 # %% auto #0
-__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'CSV_COLS', 'mask_outputs', 'save_result', 'predict_job', 'predict_cmd',
-           'predict_main']
+__all__ = ['MASK_SUFFIX', 'OVERLAY_SUFFIX', 'CSV_NAME', 'HEART_SUFFIX', 'CSV_COLS', 'LABELS', 'mask_outputs', 'label_png',
+           'spacing_for', 'save_result', 'predict_job', 'predict_cmd', 'predict_main']
 
 # %% ../nbs/03_predict.ipynb #6ba6e7b6
 MASK_SUFFIX, OVERLAY_SUFFIX, CSV_NAME = '_mask.png', '_overlay.png', 'predictions.csv'
+HEART_SUFFIX = '_heart.png'
 
 # %% ../nbs/03_predict.ipynb #f1c8f9a9
-def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=False) -> dict:
-    "{'mask', 'overlay', 'dicom_seg': path} of input `f`, output `stem` in `outd`: None if not asked for, '' for no SEG"
+def mask_outputs(outd:Path, f, stem:str, overlay:bool=False, dicom_seg:bool=False, heart:bool=False) -> dict:
+    "{'mask', 'overlay', 'dicom_seg', 'heart_mask', 'dicom_sr': path} of `f` as `stem` in `outd`: None if not asked"
     seg = (outd/f"{stem}{SEG_SUFFIX}" if is_dicom(f) else '') if dicom_seg else None
     ov = outd/f"{stem}{OVERLAY_SUFFIX}" if overlay else None
-    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=ov, dicom_seg=seg)
+    sr = outd/f"{stem}{SR_SUFFIX}" if heart and seg else None   # the SR: with the heart, beside a SEG
+    return dict(mask=outd/f"{stem}{MASK_SUFFIX}", overlay=ov, dicom_seg=seg,
+                heart_mask=outd/f"{stem}{HEART_SUFFIX}" if heart else None, dicom_sr=sr)
 
 # %% ../nbs/03_predict.ipynb #68439872
 CSV_COLS = ['input', 'status', 'error', 'height', 'width', 'lung_pixels', 'lung_fraction', 'left_lung_fraction',
             'right_lung_fraction', 'qc_score', 'qc_flag', 'rotation', 'inverted', 'field', 'mask', 'overlay',
-            'dicom_seg', 'model_sha256', 'run_key']
+            'dicom_seg', 'heart_mask', 'dicom_sr', 'pixel_spacing', *MEASURE_COLS, 'model_sha256', 'run_key']
+
+# %% ../nbs/03_predict.ipynb #9cf7e8a6
+def label_png(m:np.ndarray, lab:np.ndarray, heart:np.ndarray, labels:str='lung') -> np.ndarray:
+    "The mask file's pixels: 0/255 lung (`labels='lung'`), `lab` (`'lr'`: 1 right, 2 left), or with 3 = heart (`'lrh'`)"
+    if labels == 'lung': return m.astype(np.uint8)*255
+    return lab if labels == 'lr' else np.where(heart, np.uint8(3), lab)
+
+# %% ../nbs/03_predict.ipynb #5e493f46
+def spacing_for(f, spacing:float=None):
+    "(row, col) pixel spacing in mm of input `f`: what its DICOM header states, else `spacing` (both ways), else None"
+    return spacing_of(f) or (None if spacing is None else (float(spacing), float(spacing)))
+
+# %% ../nbs/03_predict.ipynb #2a7dc01b
+def _write_images(small:np.ndarray, res, out:dict, png:np.ndarray, ctr_value):
+    "Write the mask file `png`, the heart mask and the overlay (the CTR figure with the heart) of `Result` `res`"
+    atomic_write(out['mask'], lambda t: Image.fromarray(png).save(t, format='PNG'))
+    if out.get('heart_mask'):
+        atomic_write(out['heart_mask'], lambda t: Image.fromarray(res.heart.astype(np.uint8)*255).save(t, format='PNG'))
+    if not out['overlay']: return
+    fig = draw_overlay(small, res.mask) if res.heart is None else draw_ctr(small, res, ctr_value)
+    atomic_write(out['overlay'], lambda t: fig.save(t, format='PNG'))
 
 # %% ../nbs/03_predict.ipynb #39da0721
-def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung') -> dict:
-    "Write mask (0/255; 0/1/2 with `labels='lr'`), overlay and DICOM SEG of `Result` `res` of `f` to `out`; its row"
+def save_result(f, small:np.ndarray, res, out:dict, labels:str='lung', spacing:float=None) -> dict:
+    "Write mask (`label_png`), heart, overlay, DICOM SEG and SR of `Result` `res` of `f` to `out`; its CSV row"
     if res.rejected: return rejected_row(f, res)
     m, up = res.mask, turn(res.mask, res.rotation)   # right and left are told apart upright, then turned back
-    lab = as_given(lr_labels(up), res.rotation) if labels == 'lr' or out.get('dicom_seg') else None
-    png = lab if labels == 'lr' else m.astype(np.uint8)*255
-    atomic_write(out['mask'], lambda t: Image.fromarray(png).save(t, format='PNG'))
-    if out['overlay']: atomic_write(out['overlay'], lambda t: draw_overlay(small, m).save(t, format='PNG'))
-    seg = out.get('dicom_seg')   # a path; '' when asked for but the input is not DICOM
-    if seg: write_dicom_seg(f, lab, seg)
+    lab = as_given(lr_labels(up), res.rotation) if labels != 'lung' or out.get('dicom_seg') else None
+    sp = spacing_for(f, spacing)
+    meas = measure(res, sp)
+    _write_images(small, res, out, label_png(m, lab, res.heart, labels), meas['ctr'])
+    seg, sr = out.get('dicom_seg'), out.get('dicom_sr')   # seg: a path; '' when asked for but the input is not DICOM
+    if seg: seg_ds = write_dicom_seg(f, lab, seg, res.heart)
+    if seg and sr: write_dicom_sr(f, seg_ds, meas, sr)
     q = None if res.qc_score is None else round(res.qc_score, 4)
     seg_text = str(seg) if seg else '(not DICOM: no SEG written)' if seg == '' else ''
     return dict(input=str(f), status='ok', error='', height=m.shape[0], width=m.shape[1], **lung_stats(up), qc_score=q,
                 qc_flag=res.qc_flag, rotation=res.rotation, inverted=res.inverted, field=field_text(res.field),
-                mask=str(out['mask']), overlay=str(out['overlay'] or ''), dicom_seg=seg_text)
+                mask=str(out['mask']), overlay=str(out['overlay'] or ''), dicom_seg=seg_text,
+                heart_mask=str(out.get('heart_mask') or ''), dicom_sr=str(sr or ''),
+                pixel_spacing='' if sp is None else f"{sp[0]:g}\\{sp[1]:g}", **meas)
 
 # %% ../nbs/03_predict.ipynb #ecb3463b
 def _report(n:dict, kept:int, outd):
@@ -63,29 +91,43 @@ def _report(n:dict, kept:int, outd):
           f"{tot - ok - rej} errors; masks and {CSV_NAME} in {outd}")
 
 # %% ../nbs/03_predict.ipynb #4a1ca236
-def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung') -> Job:
+def predict_job(overlay:bool=False, dicom_seg:bool=False, labels:str='lung', heart:bool=False,
+                spacing:float=None) -> Job:
     "The engine's `Job` of `lungseg predict` with these options"
-    outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg)
-    work = functools.partial(save_result, labels=labels)
-    return Job('predict', CSV_NAME, CSV_COLS, outputs, work, dict(labels=labels), ('ok', 'rejected'), _report)
+    outputs = functools.partial(mask_outputs, overlay=overlay, dicom_seg=dicom_seg, heart=heart)
+    work = functools.partial(save_result, labels=labels, spacing=spacing)
+    opts = dict(labels=labels) | ({} if spacing is None else dict(spacing=spacing))   # a lung-only run keeps its key
+    return Job('predict', CSV_NAME, CSV_COLS, outputs, work, opts, ('ok', 'rejected'), _report)
+
+# %% ../nbs/03_predict.ipynb #56b19da1
+LABELS = ('lung', 'lr', 'lrh')
+
+def _bad_options(labels:str, heart:bool, spacing) -> str:
+    "What is wrong with these `lungseg predict` options, or ''"
+    if labels not in LABELS: return f"--labels must be one of {', '.join(LABELS)}, not {labels!r}"
+    if labels == 'lrh' and not heart: return "--labels lrh needs --heart (3 = the heart)"
+    if spacing is not None and not spacing > 0: return f"--spacing must be a pixel size in mm above 0, not {spacing}"
+    return ''
 
 # %% ../nbs/03_predict.ipynb #6cbb98d7
 @delegates(run_spec)
 def predict_cmd(
     *inputs:str, # image files (PNG, JPEG, TIFF, BMP, DICOM) and/or folders (searched recursively)
     out:str='predictions', # output folder for the masks, overlays, DICOM SEGs and predictions.csv
-    overlay:bool=False, # also write <stem>_overlay.png, the mask drawn on the image (at most 1024 px)
-    labels:str='lung', # mask values: 'lung' (0/255) or 'lr' (1 = the patient's right lung, 2 = the left)
-    dicom_seg:bool=False, # also write <stem>_seg.dcm, a DICOM Segmentation (right and left lung), for each DICOM input
+    overlay:bool=False, # also write <stem>_overlay.png, the mask (with --heart: the heart and the CTR) on the image
+    labels:str='lung', # mask values: 'lung' (0/255), 'lr' (1 = the patient's right lung, 2 = left), 'lrh' (3 = heart)
+    dicom_seg:bool=False, # also write <stem>_seg.dcm, a DICOM SEG (with --heart: and <stem>_sr.dcm, a DICOM SR)
+    spacing:float=None, # pixel size in mm of inputs that state none (DICOM's own wins): areas in cm², widths in mm
     sample:bool=False, # also segment the sample X-rays shipped in the package (lungseg/sample/images)
     **kwargs,
 ) -> int:
     "Segment the lungs in INPUT files and folders; write masks (PNG), overlays, DICOM SEGs and predictions.csv to OUT"
-    if labels not in ('lung', 'lr'):
-        print(f"lungseg predict: --labels must be 'lung' or 'lr', not {labels!r}")
+    if bad := _bad_options(labels, kwargs.get('heart', False), spacing):
+        print(f"lungseg predict: {bad}")
         return 2
     inputs = [*inputs, *([sample_path()/'images'] if sample else [])]
-    return run_job(predict_job(overlay, dicom_seg, labels), run_spec(inputs, out, **kwargs))
+    job = predict_job(overlay, dicom_seg, labels, kwargs.get('heart', False), spacing)
+    return run_job(job, run_spec(inputs, out, **kwargs))
 
 # %% ../nbs/03_predict.ipynb #40e95528
 @functools.wraps(predict_cmd)

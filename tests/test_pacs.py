@@ -153,6 +153,36 @@ def test_overlay_added_later(orthanc, tmp_path):
     assert [len(series(orthanc, st, m)) for m in ('SEG', 'OT')] == [1, 1]
 
 
+def test_heart_stores_seg_and_sr(orthanc, tmp_path):
+    "--heart: a SEG with the heart and an SR that references it and holds predict's numbers; a rerun stores nothing"
+    import highdicom as hd, pandas as pd
+    fns = write_study(tmp_path, IMGS[:2], ['DX', 'CR'])
+    st = upload(orthanc, fns)
+    r = lungseg('pacs', orthanc, '--study', st, '--heart')
+    no_traceback(r)
+    assert r.returncode == 0 and r.stdout.count('stored SEG and SR of instance') == 2, r.stdout + r.stderr
+    c, segs, srs = client(orthanc), {}, []
+    for mod, out in (('SEG', segs), ('SR', srs)):
+        for s in series(orthanc, st, mod):
+            (i,) = c.search_for_instances(st, uid(s))
+            ds = c.retrieve_instance(st, uid(s), uid(i, '00080018'))
+            if mod == 'SEG': out[ds.SOPInstanceUID] = ds
+            else: out.append(hd.sr.Comprehensive3DSR.from_dataset(ds))
+    assert len(segs) == 2 and len(srs) == 2 and all(len(s.SegmentSequence) == 3 for s in segs.values())
+    p = lungseg('predict', *fns, '--heart', '--out', tmp_path/'pred', '--quiet')
+    assert p.returncode == 0, p.stdout + p.stderr
+    ctrs = dict(zip([pydicom.dcmread(f).SOPInstanceUID for f in fns], pd.read_csv(tmp_path/'pred'/'predictions.csv').ctr))
+    for x in srs:
+        (whole,) = x.content.get_image_measurement_groups()
+        src = whole.source_images[0].referenced_sop_instance_uid
+        assert abs(whole.get_measurements()[0].value - ctrs[src]) < 1e-6
+        refs = {g.referenced_segmentation_frame.referenced_sop_instance_uid for g in x.content.get_planar_roi_measurement_groups()}
+        assert refs <= set(segs)
+    n = len(series(orthanc, st))
+    r = lungseg('pacs', orthanc, '--study', st, '--heart')
+    assert r.returncode == 0 and '0 instances segmented and stored, 2 already done' in r.stdout, r.stdout + r.stderr
+    assert len(series(orthanc, st)) == n
+
 def test_dry_run_and_query(orthanc, tmp_path):
     fns = write_study(tmp_path, IMGS[:2], ['DX', 'CR'])
     st = upload(orthanc, fns)

@@ -78,3 +78,45 @@ def test_evaluate_scores_the_masks_predict_writes(tmp_path):
         gt = read_mask(sample_path()/'masks'/f'{stem}_mask.png')
         assert abs(dice_score(pred, gt) - row.dice) <= 0.002, (stem, dice_score(pred, gt), row.dice)
     assert per.dice.mean() > 0.95
+
+
+def test_models_in_the_wheel_fit_10_mb():
+    "Every ONNX in lungseg/weights (all ship in the wheel) together within 10 MB; the heart model is int8 like the default"
+    import json
+    w = Path(__file__).resolve().parents[1]/'lungseg'/'weights'
+    sizes = {f.name: f.stat().st_size for f in w.glob('*.onnx')}
+    assert {'lungseg.onnx', 'heart.onnx'} <= set(sizes), sizes
+    assert sum(sizes.values()) <= 10e6, f"the wheel's models total {sum(sizes.values())/1e6:.2f} MB: {sizes}"
+    heart = json.loads((w/'heart.json').read_text())
+    assert heart['structure'] == 'heart' and heart['quantization']['variant'] == 'float_ends', heart.get('quantization')
+    assert heart['onnx_bytes'] == sizes['heart.onnx'] < heart['quantization']['float_onnx_bytes']/2
+
+
+def test_heart_leaves_the_lung_outputs_alone(tmp_path):
+    "The lung masks (0/255 and right/left), the lung SEG segments and the lung columns: the same with and without --heart"
+    import pydicom
+    d = tmp_path/'in'
+    d.mkdir()
+    for f in IMGS[:3]: Image.fromarray(read_gray(f)).save(d/f.name)
+    write_dicom(read_gray(IMGS[3]), d/'film.dcm', attrs=dict(PixelSpacing=[0.5, 0.5]))
+    runs = {}
+    for name, extra in (('lungs', []), ('heart', ['--heart'])):
+        for labels in ('lung', 'lr'):
+            out = tmp_path/f'{name}_{labels}'
+            r = lungseg('predict', d, '--out', out, '--labels', labels, '--dicom-seg', '--quiet', *extra)
+            assert r.returncode == 0, r.stdout + r.stderr
+            runs[name, labels] = out
+    for labels in ('lung', 'lr'):
+        a, b = runs['lungs', labels], runs['heart', labels]
+        masks = sorted(p.name for p in a.glob('*_mask.png'))
+        assert len(masks) == 4 and [(a/m).read_bytes() for m in masks] == [(b/m).read_bytes() for m in masks]
+        ca, cb = pd.read_csv(a/'predictions.csv'), pd.read_csv(b/'predictions.csv')
+        lung_cols = CSV_COLS[:CSV_COLS.index('mask')] + ['right_lung_cm2', 'left_lung_cm2', 'rl_ratio',
+                                                               'thoracic_width_mm', 'pixel_spacing']
+        pd.testing.assert_frame_equal(ca[lung_cols], cb[lung_cols])
+        assert ca.ctr.isna().all() and cb.ctr.notna().all() and not list(a.glob('*_heart.png'))
+    segs = [pydicom.dcmread(runs[k, 'lr']/'film_seg.dcm') for k in ('lungs', 'heart')]   # highdicom's reader wants a
+    frames = [{int(f.SegmentIdentificationSequence[0].ReferencedSegmentNumber): s.pixel_array[i]   # slice thickness
+               for i, f in enumerate(s.PerFrameFunctionalGroupsSequence)} for s in segs]
+    assert all((frames[0][k] == frames[1][k]).all() for k in (1, 2)) and [len(f) for f in frames] == [2, 3]
+    assert not (runs['lungs', 'lr']/'film_sr.dcm').exists() and (runs['heart', 'lr']/'film_sr.dcm').exists()

@@ -58,6 +58,10 @@ def test_wheel_contents(wheel):
     assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/lungseg.onnx').file_size <= 10e6
     assert zipfile.ZipFile(wheel).getinfo('lungseg/weights/input_check.onnx').file_size <= 2e6   # the input check: at most 2 MB more
     assert 'lungseg/weights/input_check.json' in names
+    models = [n for n in names if n.startswith('lungseg/weights/') and n.endswith('.onnx')]   # every model in the wheel
+    total = sum(zipfile.ZipFile(wheel).getinfo(n).file_size for n in models)
+    assert 'lungseg/weights/heart.onnx' in models and 'lungseg/weights/heart.json' in names, models
+    assert total <= 10e6, f"the wheel's models total {total/1e6:.2f} MB: {models}"
     defs = {n.name for f in names if f.endswith('.py') for n in ast.walk(ast.parse(zipfile.ZipFile(wheel).read(f)))
             if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     assert not defs & {'free_port', '_free_port', 'orthanc_server', 'orthanc_binary'}, 'test plumbing in the wheel'
