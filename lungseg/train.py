@@ -245,9 +245,8 @@ def _save_run(learn:Learner, cfg:dict, df:pd.DataFrame, out:Path, dev, wall:floa
 def train(data=None, out='runs/lungseg', size:int=256, epochs:int=20, arch:str='plain8', bs:int=8, lr:float=None,
           loss:str='ce_dice', resume:bool=False, seed:int=42, aug:bool=True, df:pd.DataFrame=None, quiet:bool=False,
           init=None, teachers:list=None, alpha:float=0.5, gate:bool=False, device:str=None) -> dict:
-    """Train a lung segmentation model on `pick_device(device)` (from weights `init`, distilled from `teachers` if
-    given, `gate`d by the labels); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata
-    (None in later processes)"""
+    """Train a segmentation model on `pick_device(device)` (from `init`, distilled from `teachers`, `gate`d by the
+    labels); write `out`/lungseg.pth + .json, history.csv, checkpoints; return the metadata (None in later processes)"""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_f = out/'config.json'
