@@ -195,12 +195,20 @@ def _check_sets(e:dict) -> str:
                      f"in all eight orientations {_pc(e[s]['all8_right'])} right"
                      for s in ('test', 'jsrt'))
 
+def _check_dice(p:dict) -> str:
+    "What the check did to the masks, per evaluation set"
+    return ' '.join(f"On {s}, the largest change of an image's Dice with the check on, as given, was "
+                    f"{p[s]['as_given_change']:.4f}, and the largest drop of a turned or inverted copy below its "
+                    f"image's Dice {p[s]['max_drop']:.4f}." for s in p)
+
+# %% ../nbs/12c_card.ipynb #c5b85f62
 def _check_trained(t:dict) -> str:
     "What the check's positives were, from its `training` record"
     if not t.get('recipe'): return f"the {t['n_train_images']} train images"
     return (f"the {t['n_train_images']} train films (Kaggle train rows and the Wingspan train fold), each as given, "
             "opacified, framed, collimated and cut tight, as the framing step leaves them")
 
+# %% ../nbs/12c_card.ipynb #e8fbc2a3
 def _check_films(f:dict) -> str:
     "False rejections of genuine films of every kind, per evaluation set, from the checker's `films` block"
     sets = [s for s in f if s != 'negatives_rejected']
@@ -210,12 +218,6 @@ def _check_films(f:dict) -> str:
             "framing step, rejected: "
             + '; '.join(f"{s} {_pc(n(s, 'rejected')/n(s, 'films'))} of {n(s, 'films')}" for s in sets)
             + f"; kept but turned or inverted wrongly: {sum(n(s, 'wrong') for s in sets)}.")
-
-def _check_dice(p:dict) -> str:
-    "What the check did to the masks, per evaluation set"
-    return ' '.join(f"On {s}, the largest change of an image's Dice with the check on, as given, was "
-                    f"{p[s]['as_given_change']:.4f}, and the largest drop of a turned or inverted copy below its "
-                    f"image's Dice {p[s]['max_drop']:.4f}." for s in p)
 
 # %% ../nbs/12c_card.ipynb #ed9f58b7
 def input_check_text() -> str:
