@@ -172,12 +172,12 @@ decides which quarter turn makes the input upright, whether it is inverted, and 
 at all.
 `lungseg predict` and `lungseg crop` turn the input upright for the segmenter and return mask, overlay, box and DICOM \
 SEG in the input's geometry; an input it turns away gets status `rejected` and no mask. `--no-input-check` skips it.
-It was trained on turned, mirrored and inverted copies of the $n_train train images, and on non-chest pictures. Those \
-ship in Python packages (scikit-image, scikit-learn, matplotlib) or are synthetic (noise, blank frames, gradients, \
-stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, $chest, was chosen on valid.
+It was trained on turned, mirrored and inverted copies of $trained, and on non-chest pictures. Those ship in \
+Python packages (scikit-image, scikit-learn, matplotlib) or are synthetic (noise, blank and near-uniform frames, \
+gradients, stripes, shapes, text pages, half-width crops of X-rays). The chest threshold, $chest, was chosen on valid.
 
 What it was shown: $sets. Non-chest test pictures from sources never trained on: $neg_rejected of $neg rejected; \
-half-width crops of test X-rays (one lung): $half_rejected rejected. $dice
+half-width crops of test X-rays (one lung): $half_rejected rejected.$films $dice
 
 What it was not shown: lateral views (there are none in the data), radiographs of other body parts (apart from an MRI \
 slice and a phantom of a head), children, and images with heavy devices. It may pass a lateral view or another body \
@@ -201,6 +201,24 @@ def _check_dice(p:dict) -> str:
                     f"{p[s]['as_given_change']:.4f}, and the largest drop of a turned or inverted copy below its "
                     f"image's Dice {p[s]['max_drop']:.4f}." for s in p)
 
+# %% ../nbs/12c_card.ipynb #c5b85f62
+def _check_trained(t:dict) -> str:
+    "What the check's positives were, from its `training` record"
+    if not t.get('recipe'): return f"the {t['n_train_images']} train images"
+    return (f"the {t['n_train_images']} train films (Kaggle train rows and the Wingspan train fold), each as given, "
+            "opacified, framed, collimated and cut tight, as the framing step leaves them")
+
+# %% ../nbs/12c_card.ipynb #e8fbc2a3
+def _check_films(f:dict) -> str:
+    "False rejections of genuine films of every kind, per evaluation set, from the checker's `films` block"
+    sets = [s for s in f if s != 'negatives_rejected']
+    if not sets: return ''
+    n = lambda s, k: sum(v[k] for v in f[s].values())
+    return (" Genuine films of every kind (as given, bordered, collimated, cut tight, opacified), through the "
+            "framing step, rejected: "
+            + '; '.join(f"{s} {_pc(n(s, 'rejected')/n(s, 'films'))} of {n(s, 'films')}" for s in sets)
+            + f"; kept but turned or inverted wrongly: {sum(n(s, 'wrong') for s in sets)}.")
+
 # %% ../nbs/12c_card.ipynb #ed9f58b7
 def input_check_text() -> str:
     "The card's section on the input check, from the record and evidence in the checker's JSON (empty without one)"
@@ -209,9 +227,10 @@ def input_check_text() -> str:
     e = m['evidence']
     return INPUT_CHECK.substitute(
         params=f"{m['training']['n_params']/1e3:.0f}", mb=f"{m['onnx_bytes']/1e6:.2f}", size=m['size'],
-        n_train=m['training']['n_train_images'], chest=f"{m['decision']['chest']:.4f}", sets=_check_sets(e),
+        trained=_check_trained(m['training']), chest=f"{m['decision']['chest']:.4f}", sets=_check_sets(e),
         neg_rejected=_pc(e['negatives_test_rejected']), neg=e['negatives_test'],
-        half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})))
+        half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})),
+        films=_check_films(m.get('films', {})))
 
 # %% ../nbs/12c_card.ipynb #3460fb03
 HEART = Template("""## The heart model

@@ -13,11 +13,13 @@ from .pipeline import load_image, load_net, settings_of, run_many, shipped_model
 from .inputcheck import decide
 from .evaluate import dice_score
 from .card import write_model_card
-from .inputcheck_train import neg_split, random_crop, synthetic, SYNTHETIC, half_crop
+from .inputcheck_train import neg_split, random_crop, synthetic, SYNTHETIC, half_crop, seen
+from .augment import pad, paint, collimate, tight_crop, burn_marks, opacify
 
 # %% auto #0
-__all__ = ['ORIENTS', 'VARIANTS', 'variant', 'real_checks', 'neg_items', 'neg_checks', 'apply_decision', 'orient_name',
-           'confusion', 'check_summary', 'pipeline_study', 'study_summary', 'card_evidence', 'refresh_cards']
+__all__ = ['ORIENTS', 'VARIANTS', 'KINDS', 'variant', 'real_checks', 'neg_items', 'neg_checks', 'apply_decision', 'orient_name',
+           'confusion', 'check_summary', 'pipeline_study', 'study_summary', 'family', 'film_checks', 'film_decide',
+           'kind_table', 'film_evidence', 'card_evidence', 'refresh_cards']
 
 # %% ../nbs/12d_input_check_study.ipynb #1d5806cb
 # the 8 ways a film can come: k quarter turns clockwise, inverted or not
@@ -123,6 +125,75 @@ def study_summary(per:pd.DataFrame) -> pd.DataFrame:
                         wrong=int(((d.rotation != 90*k) | (d.inverted != inv)).sum()) if on else None,
                         rejected=int(d.rejected.sum())))
     return pd.DataFrame(out)
+
+# %% ../nbs/12d_input_check_study.ipynb #044a4e2e
+def _opacified(kind:str, severity:float): return lambda a, m: opacify(a, m, severity, kind)
+
+KINDS = {'as given': lambda a, m: (a, m),
+         'white border 12.5 %': lambda a, m: pad(a, m, 0.125, 255),
+         'black border 25 %': lambda a, m: pad(a, m, 0.25, 0),
+         'grey border 19 %': lambda a, m: pad(a, m, 0.19, 128),
+         'side padding 25 %': lambda a, m: pad(a, m, 0.25, 0, 'lr'),
+         'painted white border 8 %': lambda a, m: paint(a, m, 0.08, 255),
+         'scanned margin + labels': lambda a, m: (burn_marks(pad(a, m, 0.1, 235)[0], 4, seed=1), m),
+         'collimator bands 10 %': lambda a, m: collimate(a, m, 0.1, 240, 'tblr'),
+         'collimator bands 12 %': lambda a, m: collimate(a, m, 0.12, 240, 'tblr'),
+         'tight crop 8 %': lambda a, m: tight_crop(a, m, 0.08),
+         'tight crop 15 %': lambda a, m: tight_crop(a, m, 0.15),
+         'consolidation 0.8': _opacified('consolidation', 0.8),
+         'effusion 0.8': _opacified('effusion', 0.8),
+         'haze 0.5': _opacified('haze', 0.5)}
+
+# %% ../nbs/12d_input_check_study.ipynb #29a7709a
+def family(kind:str) -> str:
+    "The family of film kind `kind` (`KINDS`): as given, collimated, tight crop, opacified, else framed"
+    first = dict(as_='as given', collimator='collimated', tight='tight crop', consolidation='opacified',
+                 effusion='opacified', haze='opacified')
+    return first.get(kind.split()[0].replace('as', 'as_'), 'framed')
+
+# %% ../nbs/12d_input_check_study.ipynb #bc3e2346
+def film_checks(checkers:dict, films, name:str='', kinds:dict=None) -> pd.DataFrame:
+    "Per (stem, image, mask) of `films`, kind and checker of `checkers`: logits of framed (f*) and whole copy (w*)"
+    rows = []
+    for stem, a, m in films:
+        for kind, change in (kinds or KINDS).items():
+            b = change(a, m)[0]
+            cut = seen(b)
+            found = cut.shape != b.shape
+            for c, ck in checkers.items():
+                z = ck.logits([cut, b])
+                rows.append(dict(set=name, stem=stem, kind=kind, checker=c, field=found,
+                                 **{f'f{j}': float(v) for j, v in enumerate(z[0])},
+                                 **{f'w{j}': float(v) if found else np.nan for j, v in enumerate(z[1])}))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/12d_input_check_study.ipynb #b2ef6ea0
+def film_decide(d:pd.DataFrame, decision:dict) -> pd.DataFrame:
+    "Rows of `film_checks` with the pipeline's call under `decision`: framed copy, or whole film if only it passes"
+    z = [f'z{j}' for j in range(6)]
+    f = apply_decision(d[[f'f{j}' for j in range(6)]].set_axis(z, axis=1), decision)
+    w = apply_decision(d[[f'w{j}' for j in range(6)]].fillna(-50.).set_axis(z, axis=1), decision)
+    back = f.rejected & d.field & ~w.rejected
+    return d.assign(family=d.kind.map(family), z=np.fmax(d.f5, d.w5), rejected=f.rejected & ~back,
+                    rotation=90*np.where(back, w.rot_pred, f.rot_pred), inverted=np.where(back, w.inv_pred, f.inv_pred))
+
+# %% ../nbs/12d_input_check_study.ipynb #5eab2a38
+def kind_table(d:pd.DataFrame, by=('set', 'family')) -> pd.DataFrame:
+    "Films, rejected, share rejected and kept but wrongly turned or inverted, per `by` of `film_decide` rows"
+    d = d.assign(wrong=~d.rejected & ((d.rotation != 0) | d.inverted))
+    g = d.groupby(list(by), sort=False)
+    t = g.agg(films=('stem', 'size'), rejected=('rejected', 'sum'), wrong=('wrong', 'sum'))
+    return t.assign(rejected_share=t.rejected/t.films)
+
+# %% ../nbs/12d_input_check_study.ipynb #28f739cb
+def film_evidence(films:pd.DataFrame, negatives:pd.DataFrame) -> dict:
+    "The `films` block of the checker's JSON: `kind_table` per set and family; negatives rejected per kind"
+    t = kind_table(films)
+    out = {s: {f: dict(films=int(r.films), rejected=int(r.rejected), wrong=int(r.wrong)) for (_, f), r in d.iterrows()}
+           for s, d in t.groupby(level=0, sort=False)}
+    src = np.where(negatives.kind == 'package', 'package', negatives.source)
+    out['negatives_rejected'] = {k: round(float(v), 4) for k, v in negatives.rejected.groupby(src).mean().items()}
+    return out
 
 # %% ../nbs/12d_input_check_study.ipynb #3c95bb48
 def card_evidence(summary:pd.DataFrame, study:pd.DataFrame=None, moved:pd.Series=None) -> dict:

@@ -13,14 +13,16 @@ from torch import nn
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
-from .data import atomic_write
-from .pipeline import load_image, sha256
+from .data import atomic_write, read_mask
+from .pipeline import load_image, sha256, framed
+from .augment import random_frame, random_opacity, collimate, tight_crop
 from .inputcheck import CHECK_SIZE, sigmoid
 
 # %% auto #0
-__all__ = ['WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'package_images', 'neg_split', 'text_page', 'synthetic', 'half_crop',
-           'random_crop', 'squish', 'negative', 'cxr_arrays', 'orient', 'train_batch', 'CheckNet', 'check_loss',
-           'train_checker', 'export_checker', 'write_check_meta', 'choose_decision']
+__all__ = ['NEAR_UNIFORM', 'WORDS', 'SYNTHETIC', 'CACHE_SIDE', 'FILM_KINDS', 'package_images', 'neg_split', 'near_uniform',
+           'text_page', 'synthetic', 'half_crop', 'random_crop', 'squish', 'negative', 'cxr_arrays', 'load_pair',
+           'seen', 'film_variants', 'film_arrays', 'orient', 'train_batch', 'CheckNet', 'check_loss', 'train_checker',
+           'export_checker', 'write_check_meta', 'choose_decision', 'replaces']
 
 # %% ../nbs/12b_train_input_check.ipynb #151d8fd7
 def _gray(a) -> np.ndarray:
@@ -72,6 +74,24 @@ def neg_split(name:str) -> str:
     h = int(hashlib.md5(name.encode()).hexdigest(), 16) % 5
     return 'valid' if h == 0 else 'test' if h == 1 else 'train'
 
+# %% ../nbs/12b_train_input_check.ipynb #db3ea4e6
+NEAR_UNIFORM = ('blank', 'blank_noise', 'bordered', 'soft_gradient')
+
+def near_uniform(kind:str, rng, side:int=128) -> np.ndarray:
+    "A near-uniform frame (2-D uint8) of `kind`: blank, blank with noise, blank with a border, a faint gradient"
+    if kind == 'blank': return np.full((side, side), rng.choice([0, 255, int(rng.integers(0, 256))]), np.uint8)
+    a = np.full((side, side), float(rng.integers(0, 256)))
+    if kind == 'bordered':
+        w = max(1, int(side*rng.uniform(0.03, 0.25)))
+        a[w:-w, w:-w] = float(rng.integers(0, 256))
+    if kind == 'soft_gradient':
+        y, x = np.mgrid[:side, :side]/side
+        t = rng.uniform(0, 2*np.pi)
+        ramp = np.cos(t)*x + np.sin(t)*y if rng.random() < 0.5 else np.hypot(x - rng.random(), y - rng.random())
+        a += rng.uniform(5, 60)*(ramp - ramp.mean())
+    noise = rng.uniform(1, 15) if kind == 'blank_noise' else rng.uniform(0, 6)
+    return np.clip(a + rng.standard_normal(a.shape)*noise, 0, 255).round().astype(np.uint8)
+
 # %% ../nbs/12b_train_input_check.ipynb #bec69b05
 WORDS = ('the lung field of a chest radiograph report patient findings normal page invoice table total amount date '
          'figure section '
@@ -94,9 +114,9 @@ def _smooth(rng, side, sigma):
     return ndimage.gaussian_filter(rng.standard_normal((side, side)), sigma)
 
 def synthetic(kind:str, rng, side:int=128) -> np.ndarray:
-    "A synthetic non-chest image (2-D uint8) of `kind`: noise, smooth noise, blank, gradient, text, shapes, stripes"
+    "A synthetic non-chest image (2-D uint8) of `kind`: noise, smooth, gradient, text, shapes, stripes, near-uniform"
     if kind == 'text': return text_page(rng, side*2)
-    if kind == 'blank': return np.full((side, side), rng.choice([0, 255, int(rng.integers(0, 256))]), np.uint8)
+    if kind in NEAR_UNIFORM: return near_uniform(kind, rng, side)
     y, x = np.mgrid[:side, :side]/side
     if kind == 'noise': a = rng.standard_normal((side, side))*rng.uniform(0.05, 1) + rng.uniform(-1, 1)
     elif kind == 'smooth': a = _smooth(rng, side, rng.uniform(1, side/6))
@@ -113,7 +133,8 @@ def synthetic(kind:str, rng, side:int=128) -> np.ndarray:
             a[sel] = rng.random()
     return _gray(a + rng.standard_normal(a.shape)*rng.uniform(0, 0.05))
 
-SYNTHETIC = ('noise', 'smooth', 'blank', 'gradient', 'text', 'stripes', 'shapes')
+SYNTHETIC = ('noise', 'smooth', 'blank', 'gradient', 'text', 'stripes', 'shapes', 'blank_noise', 'bordered',
+             'soft_gradient')
 
 # %% ../nbs/12b_train_input_check.ipynb #c2726c7b
 def half_crop(cxr:np.ndarray, rng) -> np.ndarray:
@@ -138,8 +159,11 @@ def squish(a:np.ndarray, side:int) -> np.ndarray:
     return np.asarray(Image.fromarray(a).resize((side, side), Image.BILINEAR))
 
 # %% ../nbs/12b_train_input_check.ipynb #f1642ca2
-def negative(rng, images:dict, cxrs:np.ndarray=None) -> tuple:
-    "(kind, source, image) of one random non-chest image: a crop of one of `images`, a synthetic one, or half a `cxrs`"
+def negative(rng, images:dict, cxrs:np.ndarray=None, p_uniform:float=0.) -> tuple:
+    "(kind, source, image) of a random non-chest image: near-uniform, a crop of `images`, synthetic, half a `cxrs`"
+    if p_uniform and rng.random() < p_uniform:
+        k = NEAR_UNIFORM[rng.integers(len(NEAR_UNIFORM))]
+        return 'synthetic', k, near_uniform(k, rng)
     u = rng.random()
     if cxrs is not None and u < 0.15: return 'cxr_half', 'cxr', half_crop(cxrs[rng.integers(len(cxrs))], rng)
     if u < 0.6:
@@ -160,12 +184,47 @@ def cxr_arrays(df:pd.DataFrame, cache=None) -> np.ndarray:
         np.save(cache, a)
     return a
 
+# %% ../nbs/12b_train_input_check.ipynb #a9cd7b19
+def load_pair(image, mask) -> tuple:
+    "(working copy of film `image` as the pipeline reads it, lung mask `mask` resized to it by nearest neighbour)"
+    a = load_image(image)[0]
+    m = Image.fromarray(read_mask(mask).astype(np.uint8)).resize(a.shape[::-1], Image.NEAREST)
+    return a, np.asarray(m) > 0
+
+# %% ../nbs/12b_train_input_check.ipynb #1dec1abc
+def seen(a:np.ndarray) -> np.ndarray:
+    "Working copy `a` cut to its exposed field by the pipeline's own framing step (`lungseg.pipeline.framed`)"
+    return framed([(a, a.shape)], dict(framing=True))[0][0]
+
+# %% ../nbs/12b_train_input_check.ipynb #e7130e77
+FILM_KINDS = ('as given', 'opacified', 'framed', 'framed', 'opacified, framed', 'collimated', 'tight crop')
+
+def film_variants(a:np.ndarray, m:np.ndarray, rng) -> list:
+    "Film `a` (lung mask `m`) in each of `FILM_KINDS`, made at its own resolution, as the check sees it (`seen`)"
+    o = random_opacity(a, m, rng)
+    out = [a, o[0], random_frame(a, m, rng)[0], random_frame(a, m, rng)[0], random_frame(*o, rng)[0],
+           collimate(a, m, rng.uniform(0.06, 0.14), int(rng.integers(200, 256)), 'tblr', int(rng.integers(1 << 30)))[0],
+           tight_crop(a, m, rng.uniform(0.08, 0.17))[0]]
+    return [seen(b) for b in out]
+
+# %% ../nbs/12b_train_input_check.ipynb #475aec98
+def film_arrays(pairs:list, cache=None, seed:int=0) -> np.ndarray:
+    "(N·7, `CACHE_SIDE`, `CACHE_SIDE`) uint8: `film_variants` of (image, mask) `pairs`, squished; cached"
+    n = len(pairs)*len(FILM_KINDS)
+    if cache and Path(cache).exists() and len(a := np.load(cache)) == n: return a
+    rng = np.random.default_rng(seed)
+    a = np.stack([squish(v, CACHE_SIDE) for i, g in pairs for v in film_variants(*load_pair(i, g), rng)])
+    if cache:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, a)
+    return a
+
 # %% ../nbs/12b_train_input_check.ipynb #2595f299
-def _affine(x:torch.Tensor, g:torch.Generator, out:int) -> torch.Tensor:
-    "Batch `x` (N,1,H,W) under a small random affine map (±10°, zoom 0.9–1.15, aspect 0.85–1.18, shift ±6 %)"
+def _affine(x:torch.Tensor, g:torch.Generator, out:int, zoom:tuple=(0.9, 1.15)) -> torch.Tensor:
+    "Batch `x` (N,1,H,W) under a random affine (±10°, zoom `zoom`, aspect 0.85–1.18, shift ±6 %), black outside"
     n = len(x)
     r = lambda lo, hi: lo + (hi - lo)*torch.rand(n, generator=g)
-    t, z, asp = r(-10, 10)*np.pi/180, r(0.9, 1.15), r(-0.16, 0.16).exp()
+    t, z, asp = r(-10, 10)*np.pi/180, r(*zoom), r(-0.16, 0.16).exp()
     sx, sy = 1/(z*asp.sqrt()), asp.sqrt()/z
     th = torch.stack([torch.stack([t.cos()*sx, -t.sin()*sx, r(-0.06, 0.06)], 1),
                       torch.stack([t.sin()*sy, t.cos()*sy, r(-0.06, 0.06)], 1)], 1)
@@ -193,13 +252,14 @@ def orient(x:torch.Tensor, k:torch.Tensor, inv:torch.Tensor, flip:torch.Tensor) 
     return torch.where(inv[:, None, None, None], 1 - x, x)
 
 # %% ../nbs/12b_train_input_check.ipynb #dd876e26
-def train_batch(cxrs:np.ndarray, images:dict, g:torch.Generator, rng, bs:int=64, size:int=CHECK_SIZE) -> tuple:
+def train_batch(cxrs:np.ndarray, images:dict, g:torch.Generator, rng, bs:int=64, size:int=CHECK_SIZE,
+                zoom:tuple=(0.9, 1.15), p_uniform:float=0.) -> tuple:
     "A training batch (x, rotation class, inverted, chest): half `cxrs` in any of 8 orientations, half negatives"
     npos = bs//2
     pos = torch.from_numpy(cxrs[rng.integers(len(cxrs), size=npos)]).float()[:, None]/255
-    negs = [negative(rng, images, cxrs) for _ in range(bs - npos)]
+    negs = [negative(rng, images, cxrs, p_uniform) for _ in range(bs - npos)]
     neg = torch.from_numpy(np.stack([squish(a, CACHE_SIDE) for _, _, a in negs])).float()[:, None]/255
-    x = _intensity(_affine(torch.cat([pos, neg]), g, size), g)
+    x = _intensity(_affine(torch.cat([pos, neg]), g, size, zoom), g)
     k, inv, flip = (torch.randint(0, 4, (bs,), generator=g), torch.rand(bs, generator=g) < 0.5,
                     torch.rand(bs, generator=g) < 0.5)
     chest = torch.arange(bs) < npos
@@ -232,8 +292,8 @@ def check_loss(out:torch.Tensor, k, inv, chest) -> torch.Tensor:
 
 # %% ../nbs/12b_train_input_check.ipynb #37c7cfb0
 def train_checker(cxrs:np.ndarray, images:dict, steps:int=2000, bs:int=64, lr:float=3e-3, seed:int=42,
-                  log_every:int=100) -> tuple:
-    "Train a `CheckNet` for `steps` batches (one-cycle AdamW) on chest X-rays `cxrs` and negative `images`; model, log"
+                  log_every:int=100, **batch) -> tuple:
+    "Train a `CheckNet` for `steps` batches (one-cycle AdamW) on `cxrs`, negatives `images`; `batch` to `train_batch`"
     torch.manual_seed(seed)
     g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
     model = CheckNet()
@@ -242,7 +302,7 @@ def train_checker(cxrs:np.ndarray, images:dict, steps:int=2000, bs:int=64, lr:fl
     log, t0, acc = [], time.time(), []
     for step in range(steps):
         model.train()
-        x, k, inv, chest = train_batch(cxrs, images, g, rng, bs)
+        x, k, inv, chest = train_batch(cxrs, images, g, rng, bs, **batch)
         loss = check_loss(model(x), k, inv, chest)
         opt.zero_grad()
         loss.backward()
@@ -279,13 +339,20 @@ def write_check_meta(fn, training:dict=None, **blocks) -> dict:
     return meta
 
 # %% ../nbs/12b_train_input_check.ipynb #a97ac0da
-def choose_decision(real_valid:pd.DataFrame, neg_valid:pd.DataFrame) -> dict:
-    "Chest threshold on valid: midway (logit) from the lowest valid chest X-ray to the highest negative below"
-    lo = real_valid.z5.min()
-    below = neg_valid.z5[neg_valid.z5 < lo]
-    hi = below.max() if len(below) else lo - 4
-    t = float(sigmoid((lo + hi)/2))
-    return dict(chest=round(t, 6), inverted=0.5,
-                rule='chest: midway in logit between the lowest valid chest X-ray (8 orientations) and the highest '
-                     'valid non-chest image below it; inverted: 0.5',
-                valid_chest_min=float(sigmoid(lo)), valid_negative_below_max=float(sigmoid(hi)))
+def choose_decision(genuine, negatives, q:float=0.005) -> dict:
+    "Chest threshold on valid: the `q` quantile, in logit, of the chest logits of valid genuine films `genuine`"
+    genuine, negatives = np.asarray(genuine, np.float64), np.asarray(negatives, np.float64)
+    z = float(np.quantile(genuine, q, method='lower'))   # an observed logit: at most `q` of the films lie below it
+    t = float(np.floor(sigmoid(z)*1e6)/1e6)   # rounded down, so that the film at the quantile passes
+    return dict(chest=t, inverted=0.5,
+                rule=f'chest: the {q:.1%} quantile, in logit, of the chest logits of valid genuine films '
+                     '(Kaggle valid and Wingspan valid, upright, in every kind of lungseg.inputcheck_study.KINDS, '
+                     'scored as the pipeline scores them); inverted: 0.5',
+                valid_films=len(genuine), valid_films_rejected=float((sigmoid(genuine) < t).mean()),
+                valid_negatives=len(negatives), valid_negatives_rejected=float((sigmoid(negatives) < t).mean()))
+
+# %% ../nbs/12b_train_input_check.ipynb #7743c8f4
+def replaces(new:pd.Series, old:pd.Series, negatives_rejected:float, min_negatives:float=0.95) -> bool:
+    "Whether a new checker replaces the old: rejections per kind `new` ≤ `old`, fewer in all, `min_negatives` out"
+    new, old = new.align(old, fill_value=0)
+    return bool((new <= old).all() and new.sum() < old.sum() and negatives_rejected >= min_negatives)
