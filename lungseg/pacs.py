@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 from .masks import lr_labels, draw_overlay
 from .dicom import seg_source, dicom_seg, dicom_sr, spacing_of
-from .measure import measure
+from .measure import measure, draw_ctr
 from .inputcheck import turn, as_given
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, extent_model, pipeline_opts
@@ -145,13 +145,13 @@ def sr_dataset(fn:Path, res, key:str):
     return dicom_sr(fn, seg, measure(res, spacing_of(fn)), series, sop)
 
 # %% ../nbs/05a_pacs.ipynb #bd1f985f
-def overlay_dataset(fn:Path, small:np.ndarray, mask:np.ndarray, key:str):
-    "A secondary-capture overlay of `mask` on working copy `small` of DICOM `fn`, with the `output_uids` of key `key`"
+def overlay_dataset(fn:Path, small:np.ndarray, res, key:str):
+    "Secondary-capture overlay of `Result` `res` (its CTR figure with a heart) on copy `small` of DICOM `fn`, key `key`"
     import highdicom as hd
     from pydicom.dataset import Dataset
     src = seg_source(fn)
     series, sop = output_uids(src.SOPInstanceUID, key, 'overlay')
-    rgb = np.asarray(draw_overlay(small, mask))
+    rgb = np.asarray(draw_overlay(small, res.mask) if res.heart is None else draw_ctr(small, res, measure(res)['ctr']))
     sc = hd.sc.SCImage.from_ref_dataset(src, rgb, 'RGB', 8, 'PATIENT', series, 9002, sop, 1, 'lungseg',
                                         patient_orientation=tuple(src.get('PatientOrientation') or ('L', 'F')))
     ref = Dataset()
@@ -227,7 +227,7 @@ def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str=
         for kind in sorted(it.todo, key=KINDS[::-1].index):
             if kind == 'seg': ds = seg_dataset(fn, res.mask, key, res.rotation, res.heart)
             elif kind == 'sr': ds = sr_dataset(fn, res, key)
-            else: ds = overlay_dataset(fn, small, res.mask, key)
+            else: ds = overlay_dataset(fn, small, res, key)
             store(client, ds)
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
     return dict(input=str(fn), status='stored', error='', qc_flag=res.qc_flag)
@@ -298,7 +298,7 @@ def pacs_cmd(
     study:Annotated[str, "a StudyInstanceUID to segment (repeat the option for more)", {'action': 'append'}]=None,
     date:str=None, # without --study: studies of this date, YYYYMMDD or a range YYYYMMDD-YYYYMMDD
     modality:str=None, # without --study: studies holding this modality, e.g. DX
-    overlay:bool=False, # also store a secondary-capture overlay (the mask on the X-ray), for viewers that show no SEG
+    overlay:bool=False, # also store a secondary-capture overlay (the mask on the X-ray; the CTR figure with --heart)
     dry_run:bool=False, # list what would be segmented and stored; store nothing
     ca_bundle:str=None, # CA bundle (PEM) for the server's certificate (default: REQUESTS_CA_BUNDLE, else certifi's)
     timeout:float=60, # seconds to wait for each answer of the server

@@ -3,7 +3,8 @@
 Builds the site (`tools/build_docs.py site`, as `make docs` does, without rewriting README.md), serves
 `_site/` on localhost and drives headless Chromium through the DevTools protocol: every page renders
 (title and body), shows no nbdev directive, every image on it loads, and every internal link answers
-200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does:
+200. The "Try it" page segments every sample image, and the reader's own files, as `lungseg.pipeline.segment` does,
+outlines the heart as `run_pipeline(..., heart=True)` does and measures the CTR as `lungseg.measure.measure` does:
 it finds the same exposed field, turns a sideways film upright and turns away an image that is not an X-ray as Python
 does; bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`,
 not by this test: under CI (`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
@@ -166,10 +167,14 @@ def test_pages_in_browser(site, server, browser):
 
 # ---------------------------------------------------------------- the "Try it" page (docs/try/)
 TRY_DICE, TRY_SHARE, TRY_QC = 0.995, 0.005, 0.005  # the page against lungseg.pipeline.segment
+# the heart and the CTR against run_pipeline(heart=True) and measure: the heart map, not post-processed, differs from
+# onnxruntime's by a pixel here and there (the CTR by up to 1 px of a width); measured on the page's own masks, it is exact
+TRY_HEART_DICE, TRY_CTR = 0.99, 0.01
 TRY_JS = r'''(() => {
   const s = document.getElementById('lungseg-status'), m = document.getElementById('lungseg-mask');
+  const h = document.getElementById('lungseg-heart');
   return {state: s ? s.dataset.state : null, text: s ? s.textContent : null, mask: m ? m.src : null,
-          result: window.lungsegResult || null};
+          heart: h ? h.src : null, result: window.lungsegResult || null};
 })()'''
 
 
@@ -221,9 +226,10 @@ def compare_try(name, r, src):
     "Problems of the page's result `r` against lungseg's own pipeline on image file `src`, and the differences"
     from lungseg.pipeline import load_image, load_net, run_pipeline, segment, settings_of
     from lungseg.inputcheck import turn
-    from lungseg.masks import lung_stats
+    from lungseg.masks import lung_stats, lr_labels
+    from lungseg.measure import measure, ctr, ctr_lines
     net, meta = load_net()
-    ref = run_pipeline([load_image(src)], net, settings_of(meta))[0]
+    ref = run_pipeline([load_image(src)], net, settings_of(meta, heart=True))[0]
     field = list(ref.field) if ref.field else None
     if r['result'] and r['result'].get('field') != field:
         return [f"{name}: field {r['result'].get('field')}, Python {field}"], None
@@ -244,7 +250,21 @@ def compare_try(name, r, src):
     if abs(r['result']['qc_score'] - ref.qc_score) > TRY_QC: out.append(f'{name}: QC score {r["result"]["qc_score"]:.4f} vs {ref.qc_score:.4f}')
     thr = meta['pipeline']['qc']['threshold']
     if r['result']['qc_flag'] != ref.qc_flag and abs(ref.qc_score - thr) > TRY_QC: out.append(f'{name}: QC flag {r["result"]["qc_flag"]} vs {ref.qc_flag}')
-    return out, dict(dice=float(dice), share=abs(r['result']['lung_fraction'] - st['lung_fraction']), qc=abs(r['result']['qc_score'] - ref.qc_score))
+    # the heart (the shipped heart model on the same working copy) and the CTR (lungseg.measure.measure)
+    hgot = mask_of(r['heart'])
+    hdice = 2*(hgot & ref.heart).sum()/max(1, hgot.sum() + ref.heart.sum())
+    if hdice < TRY_HEART_DICE: out.append(f'{name}: heart Dice {hdice:.4f} with run_pipeline(heart=True) < {TRY_HEART_DICE}')
+    if abs(r['result']['heart_fraction'] - ref.heart.mean()) > TRY_SHARE:
+        out.append(f"{name}: heart share {r['result']['heart_fraction']:.4f} vs {ref.heart.mean():.4f} in Python")
+    c = measure(ref)['ctr']
+    if (c is None) != (r['result']['ctr'] is None) or c is not None and abs(r['result']['ctr'] - c) > TRY_CTR:
+        out.append(f"{name}: CTR {r['result']['ctr']} vs {c} in Python (within {TRY_CTR})")
+    lab, up = lr_labels(turn(got, ref.rotation)), turn(hgot, ref.rotation)   # lungseg.measure on the page's own masks
+    if r['result']['ctr'] != ctr(lab, up): out.append(f"{name}: CTR {r['result']['ctr']}, measure's of its masks {ctr(lab, up)}")
+    if (lines := {k: v and list(v) for k, v in ctr_lines(lab, up).items()}) != r['result']['ctr_lines']:
+        out.append(f"{name}: CTR lines {r['result']['ctr_lines']}, ctr_lines of its masks {lines}")
+    return out, dict(dice=float(dice), share=abs(r['result']['lung_fraction'] - st['lung_fraction']), qc=abs(r['result']['qc_score'] - ref.qc_score),
+                     heart_dice=float(hdice), ctr=None if c is None or r['result']['ctr'] is None else abs(r['result']['ctr'] - c))
 
 
 def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
@@ -256,6 +276,10 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
     shots.mkdir(exist_ok=True)
     samples = sorted((sample_path()/'images').glob('*.png'))
     assert samples and sorted(p.name for p in (site/'try'/'samples').glob('*.png')) == [p.name for p in samples]
+    from lungseg.data import pkg_path   # the page's models and the CTR's definition: the package's own files
+    shipped = [pkg_path()/'weights'/f'{m}.{x}' for m in ('lungseg', 'heart', 'input_check') for x in ('onnx', 'json')]
+    for f in [*shipped, pkg_path()/'measure.json']:
+        assert (site/'try'/f.name).read_bytes() == f.read_bytes(), f'the site carries another {f.name} than lungseg'
     for f in samples:
         r = try_url(browser, f'{server}try.html?image=try/samples/{f.name}')
         p, d = compare_try(f.name, r, f); problems += p; diffs += [d] if d else []
@@ -282,14 +306,17 @@ def test_try_page_matches_python(site, server, browser, tmp_path, capsys):
     summary = dict(images=len(tot), threads=times[0]['threads'], cpus=os.cpu_count(), total_mean=float(np.mean(tot)),
                    total_max=float(np.max(tot)), network_mean=float(np.mean(net)), load_mean=float(np.mean([t['load_seconds'] for t in times])),
                    big_total=times[len(samples)]['seconds']['total'], dice_min=min(d['dice'] for d in diffs),
-                   share_diff_max=max(d['share'] for d in diffs), qc_diff_max=max(d['qc'] for d in diffs))
+                   share_diff_max=max(d['share'] for d in diffs), qc_diff_max=max(d['qc'] for d in diffs),
+                   heart_dice_min=min(d['heart_dice'] for d in diffs), ctrs=sum(d['ctr'] is not None for d in diffs),
+                   ctr_diff_max=max(d['ctr'] for d in diffs if d['ctr'] is not None))
     (shots/'try_timing.json').write_text(json.dumps(summary, indent=1))
     with capsys.disabled():
         print(f"\nTry-it page, headless Chromium, {summary['threads']} WebAssembly thread(s), {summary['cpus']} CPUs: "
               f"{summary['total_mean']:.2f} s per 256 px sample image (max {summary['total_max']:.2f}; network {summary['network_mean']:.2f}), "
               f"{summary['big_total']:.2f} s for a 1536 x 1300 PNG; model load {summary['load_mean']:.2f} s per page visit. "
               f"Against segment(): Dice >= {summary['dice_min']:.4f}, lung share within {summary['share_diff_max']:.4f}, "
-              f"QC score within {summary['qc_diff_max']:.4f}")
+              f"QC score within {summary['qc_diff_max']:.4f}; heart Dice >= {summary['heart_dice_min']:.4f}, "
+              f"CTR within {summary['ctr_diff_max']:.4f} on {summary['ctrs']} images")
 
 
 def test_try_page_frames_turns_and_rejects(site, server, browser, tmp_path):
@@ -344,12 +371,13 @@ def test_try_page_bad_input(site, server, browser, tmp_path):
 
 
 def test_try_pipeline_exact(site, server, browser):
-    "pipeline.js in the browser reproduces Pillow's resize, `upsample`, `postprocess`, `qc_score`, `lr_labels` and framing"
+    "pipeline.js in the browser reproduces Pillow's resize, `upsample`, `postprocess`, `qc_score`, `lr_labels`, framing and the CTR"
     import numpy as np
     from PIL import Image
     from lungseg.pipeline import load_meta, postprocess, qc_score, upsample
     from lungseg.masks import lr_labels
     from lungseg.framing import field_box
+    from lungseg.measure import ctr_definition, ctr_lines, widths
     from lungseg.data import sample_path
     rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
     sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
@@ -370,10 +398,12 @@ def test_try_pipeline_exact(site, server, browser):
       return {resize: sizes.map(([h0, w0, h, w], i) => enc(P.resizeBilinear(dec(imgs[i]), h0, w0, h, w))),
               post: blobs.map(b => enc(P.postprocess(dec(b), 240, 200, pp))),
               lr: blobs.map(b => enc(P.lrLabels(dec(b), 240, 200))),
+              ctr: blobs.map((b, i) => { const lab = P.lrLabels(dec(b), 240, 200), heart = dec(blobs[(i + 1) %% blobs.length]);
+                                         return [P.ctrWidths(lab, heart, 240, 200, %s), P.ctrLines(lab, heart, 240, 200)]; }),
               up: enc(P.upsample(prob, 384, 300, 500)), qc: P.qcScore(prob, [0.2, 0.8], 0.5),
               field: films.map(([f, h, w]) => P.fieldBox(dec(f), h, w, 2 * h, 2 * w))};
     })()''' % (server, json.dumps(sizes), json.dumps([enc(a) for a in imgs]), json.dumps([enc(b.astype(np.uint8)) for b in blobs]),
-               json.dumps(pp), enc(prob), json.dumps([[enc(f), *f.shape] for f in films]))
+               json.dumps(pp), enc(prob), json.dumps([[enc(f), *f.shape] for f in films]), json.dumps(ctr_definition()))
     browser.send('Page.navigate', url=server + 'try.html'); browser.wait_event('Page.loadEventFired')
     got, dec = browser.eval(js), lambda s, shape: np.frombuffer(base64.b64decode(s), np.uint8).reshape(shape)
     assert got, 'pipeline.js could not be run in the page'
@@ -386,6 +416,9 @@ def test_try_pipeline_exact(site, server, browser):
         assert (want != b).sum() > 50, 'the test blobs should need post-processing'
         if (n := (dec(r, b.shape) != want).sum()): problems.append(f'postprocess, blob {i}: {n} pixels differ')
         if (n := (dec(lr, b.shape) != lr_labels(b)).sum()): problems.append(f'lr_labels, blob {i}: {n} pixels differ')
+        heart = blobs[(i + 1) % len(blobs)]   # a blob as the heart: the widths and lines of lungseg.measure, exactly
+        want = [list(widths(lr_labels(b), heart)), {k: list(v) for k, v in ctr_lines(lr_labels(b), heart).items()}]
+        if got['ctr'][i] != want: problems.append(f"CTR widths and lines, blob {i}: {got['ctr'][i]} vs {want}")
     if (n := (dec(got['up'], (300, 500)) != upsample(prob, (300, 500))).sum()): problems.append(f'upsample: {n} pixels differ')
     if got['qc'] != qc_score(prob): problems.append(f"qc_score: {got['qc']} vs {qc_score(prob)}")
     for f, box in zip(films, got['field']):

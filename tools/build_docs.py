@@ -102,18 +102,25 @@ def ort_web(dest: Path):
 
 def try_page(site: Path) -> str:
     "The Try-it page's files in `site/try/` (scripts, models and their JSON, samples, onnxruntime-web); its source"
-    from lungseg.pipeline import default_weights, meta_path, load_meta, settings_of
-    from lungseg.data import sample_path
+    from lungseg.pipeline import default_weights, meta_path, load_meta, settings_of, HEART_WEIGHTS
+    from lungseg.data import sample_path, pkg_path
     from lungseg.inputcheck import check_weights
+    from lungseg.measure import MEASURE_FILE, ctr_definition
+    heart_weights = pkg_path()/'weights'/HEART_WEIGHTS
     shutil.rmtree(d := site/'try', ignore_errors=True)
     shutil.copytree(TRY, d, ignore=shutil.ignore_patterns('*.md'))
-    for f in [g for w in (default_weights(), check_weights()) for g in (w, meta_path(w))]: shutil.copy(f, d)
+    for w in (default_weights(), check_weights(), heart_weights):
+        for f in (w, meta_path(w)): shutil.copy(f, d)
+    shutil.copy(pkg_path()/MEASURE_FILE, d)   # the CTR's definition, read by the page as lungseg.measure reads it
     shutil.copytree(sample_path()/'images', d/'samples')
     (d/'samples.json').write_text(json.dumps(sorted(f.name for f in (d/'samples').glob('*.png'))))
     ort_web(d/'ort')
     s = settings_of(load_meta())  # the shipped model's settings and onnxruntime-web's version, filled into the page
     subs = dict(SIZE=s['size'], THRESHOLD=s['threshold'], QC_THRESHOLD=(s['qc'] or {}).get('threshold'),
                 ORT_VERSION=ORT_WEB[1])
+    hs, cd = settings_of(load_meta(heart_weights)), ctr_definition()
+    subs |= dict(HEART_SIZE=hs['size'], HEART_THRESHOLD=hs['threshold'], CTR_THORAX=cd['thorax'],
+                 CTR_CARDIAC=cd['cardiac'])
     return re.sub(r'\{\{(\w+)\}\}', lambda m: str(subs[m[1]]), (TRY/'try.md').read_text())
 
 def site():

@@ -358,3 +358,56 @@ export function paste(m, box, H, W) {
   for (let y = y0; y < y1; y++) out.set(m.subarray((y - y0) * fw, (y - y0 + 1) * fw), y * W + x0);
   return out;
 }
+
+// ---------------------------------------------------------------- the CTR (lungseg.measure)
+// `lungseg.measure.ctr_definition`s this page reads: the thoracic and the cardiac width as the extent of the outlines
+export const CTR_DEFINITIONS = {thorax: ['extent'], cardiac: ['extent']};
+
+// `col_range`: [first, last] column holding a nonzero pixel of `m` (h x w); null if there is none
+export function colRange(m, h, w) {
+  let a = w, b = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < a; x++) if (m[row + x]) { a = x; break; }
+    for (let x = w - 1; x > b; x--) if (m[row + x]) { b = x; break; }
+  }
+  return b < 0 ? null : [a, b];
+}
+
+// `widths`: [cardiac, thoracic] widths in px of upright lung labels `lab` (`lrLabels`) and heart `heart` (h x w, 0/1 or
+// null), read as definition `def` ({thorax, cardiac} of measure.json); null where missing (the thorax needs both lungs)
+export function ctrWidths(lab, heart, h, w, def) {
+  if (!CTR_DEFINITIONS.thorax.includes(def.thorax) || !CTR_DEFINITIONS.cardiac.includes(def.cardiac))
+    throw new Error(`the CTR definition (thorax ${def.thorax}, cardiac ${def.cardiac}) is not one this page measures`);
+  let right = false, left = false;
+  for (let i = 0; i < lab.length && !(right && left); i++) { if (lab[i] === 1) right = true; else if (lab[i] === 2) left = true; }
+  const t = right && left ? colRange(lab, h, w) : null, c = heart ? colRange(heart, h, w) : null;
+  return [c ? c[1] - c[0] + 1 : null, t ? t[1] - t[0] + 1 : null];
+}
+
+// `ctr`: the cardiothoracic ratio of upright labels `lab` and heart `heart` under `def`; null without both widths
+export function ctr(lab, heart, h, w, def) {
+  const [c, t] = ctrWidths(lab, heart, h, w, def);
+  return c === null || t === null ? null : c / t;
+}
+
+// `_widest_row`: the row of `m` (h x w) whose nonzero pixels span the most columns (first to last), the first of them
+function widestRow(m, h, w) {
+  let best = 0, span = -1;
+  for (let y = 0; y < h; y++) {
+    const r = colRange(m.subarray(y * w, (y + 1) * w), 1, w);
+    if (r && r[1] - r[0] + 1 > span) { span = r[1] - r[0] + 1; best = y; }
+  }
+  return best;
+}
+
+// `ctr_lines`: {thoracic, cardiac: [row, first col, last col]} of the segments a CTR figure draws on upright labels
+// `lab` (the lungs, either side) and heart `heart` (h x w); null where absent
+export function ctrLines(lab, heart, h, w) {
+  const out = {};
+  for (const [k, m] of [['thoracic', lab], ['cardiac', heart]]) {
+    const cr = m ? colRange(m, h, w) : null;
+    out[k] = cr ? [widestRow(m, h, w), cr[0], cr[1]] : null;
+  }
+  return out;
+}

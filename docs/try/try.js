@@ -1,7 +1,7 @@
 // The "Try it" page: the reader's chest X-ray segmented in their browser by lungseg's model (worker.js).
 // `?image=URL` (same site) runs on load. When a run ends, #lungseg-status reads `done`, the input check's reason for
-// turning the image away (state `rejected`) or the error message; after `done`, #lungseg-mask is an <img> whose src is
-// the mask, a PNG data URL at the input's size.
+// turning the image away (state `rejected`) or the error message; after `done`, #lungseg-mask and #lungseg-heart are
+// <img>s whose src is the lung and the heart mask, PNG data URLs at the input's size.
 import {isDicom} from './dicom.js';
 const MAX_BYTES = 64 * 2 ** 20;   // larger files are refused before they are read
 const MAX_PIXELS = 40e6;          // larger images are refused before they are decoded (about 6300 x 6300)
@@ -97,19 +97,41 @@ function checkText(c) {
   return `a frontal chest X-ray (score ${c.chest.toFixed(4)}), ${turned}${c.inverted ? ', inverted back' : ''}`;
 }
 
+// A mask PNG (Blob) shown in the <img> `id` (made in box `boxId` the first time) and offered by link `linkId` as `file`
+async function showMask(png, id, alt, boxId, linkId, file) {
+  const url = await new Promise(res => { const fr = new FileReader(); fr.onload = () => res(fr.result); fr.readAsDataURL(png); });
+  let img = $(id);
+  if (!img) { img = document.createElement('img'); img.id = id; img.alt = alt; $(boxId).append(img); }
+  await new Promise(res => { img.onload = img.onerror = res; img.src = url; });
+  const a = $(linkId);
+  a.href = url; a.download = file;
+}
+
+// The CTR's value on the overlay, top left, as `lungseg.measure.draw_ctr` writes it
+function ctrLabel(cx, r) {
+  if (r.ctr === null) return;
+  const lw = Math.max(1, Math.floor(Math.max(r.sw, r.sh) / 256)), size = Math.max(12, Math.floor(Math.max(r.sw, r.sh) / 24));
+  cx.font = `${size}px sans-serif`; cx.textBaseline = 'top'; cx.lineJoin = 'round';
+  cx.lineWidth = 2 * lw; cx.strokeStyle = 'black'; cx.fillStyle = 'white';
+  cx.strokeText(`CTR ${r.ctr.toFixed(2)}`, 4 * lw, 4 * lw); cx.fillText(`CTR ${r.ctr.toFixed(2)}`, 4 * lw, 4 * lw);
+}
+
 async function show(r, name) {
   const cv = $('lungseg-overlay');
   cv.width = r.sw; cv.height = r.sh;
-  cv.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.sw, r.sh), 0, 0);
-  const url = await new Promise(res => { const fr = new FileReader(); fr.onload = () => res(fr.result); fr.readAsDataURL(r.png); });
-  let img = $('lungseg-mask');
-  if (!img) { img = document.createElement('img'); img.id = 'lungseg-mask'; img.alt = 'the lung mask'; $('lungseg-mask-box').append(img); }
-  await new Promise(res => { img.onload = img.onerror = res; img.src = url; });
-  const a = $('lungseg-download');
-  a.href = url; a.download = name.replace(/\.[^.]*$/, '') + '_mask.png';
+  const cx = cv.getContext('2d');
+  cx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.sw, r.sh), 0, 0);
+  ctrLabel(cx, r);
+  const stem = name.replace(/\.[^.]*$/, '');
+  await showMask(r.png, 'lungseg-mask', 'the lung mask', 'lungseg-mask-box', 'lungseg-download', stem + '_mask.png');
+  await showMask(r.heart_png, 'lungseg-heart', 'the heart mask', 'lungseg-heart-box', 'lungseg-heart-download', stem + '_heart.png');
   const s = r.seconds;
   $('lungseg-name').textContent = `${name}, ${r.w} × ${r.h} pixels`;
   $('lungseg-share').textContent = `${pct(r.lung_fraction)} of the image (right lung ${pct(r.right_lung_fraction)}, left lung ${pct(r.left_lung_fraction)})`;
+  $('lungseg-heart-share').textContent = `${pct(r.heart_fraction)} of the image`;
+  $('lungseg-ctr').textContent = r.ctr === null ? 'not measured: it needs both lungs and the heart' :
+    `${r.ctr.toFixed(3)}: heart ${r.cardiac_width} px wide, thorax ${r.thoracic_width} px (the outlines' widest extent)` +
+    (r.ctr > 0.5 ? '; above 0.5, the usual cut for an enlarged heart' : '');
   $('lungseg-qc').textContent = r.qc_score === null ? 'not set for this model' : `${r.qc_score.toFixed(4)}: ` +
     (r.qc_flag ? `flagged (above ${r.qc_threshold}): check this mask by eye` : `not flagged (threshold ${r.qc_threshold})`);
   $('lungseg-check').textContent = checkText(r.check);
@@ -118,7 +140,8 @@ async function show(r, name) {
   $('lungseg-time').textContent = `${s.total.toFixed(2)} s (network ${s.network.toFixed(2)} s), on ${r.threads} thread${r.threads > 1 ? 's' : ''}; loading the model took ${r.load_seconds.toFixed(2)} s, once per visit`;
   window.lungsegResult = {name, width: r.w, height: r.h, lung_fraction: r.lung_fraction,
                           right_lung_fraction: r.right_lung_fraction, left_lung_fraction: r.left_lung_fraction,
-                          qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s,
+                          heart_fraction: r.heart_fraction, ctr: r.ctr, cardiac_width: r.cardiac_width,
+                          thoracic_width: r.thoracic_width, ctr_lines: r.ctr_lines, qc_score: r.qc_score, qc_flag: r.qc_flag, threads: r.threads, seconds: s,
                           load_seconds: r.load_seconds, chest_score: r.check.chest, rotation: r.check.rotation,
                           inverted: r.check.inverted, field: r.field, steps: r.steps};
   $('lungseg-result').hidden = false;

@@ -1,13 +1,14 @@
 // The "Try it" page's worker: reads an image, runs lungseg's input check and ONNX model with onnxruntime-web
 // (WebAssembly) and lungseg's pre- and post-processing (pipeline.js), all off the page's main thread. Nothing leaves
-// the browser. The steps are those of `lungseg.pipeline.run_pipeline`: framing, the input check, the network, finish.
+// the browser. The steps are those of `lungseg.pipeline.run_pipeline` with `heart=True`: framing, the input check, the
+// lung and the heart networks, finish; then the CTR as `lungseg.measure.measure` takes it.
 import * as ort from './ort/ort.wasm.min.mjs';
 import {shrink, toInput, settingsOf, finish, lrLabels, grayOfRGBA, decide, upright, turn, fieldBox, cropTo, paste,
-  NO_CHECK, WORK_SIDE} from './pipeline.js';
+  ctrWidths, ctrLines, NO_CHECK, WORK_SIDE} from './pipeline.js';
 import {readDicom} from './dicom.js';
 
 const here = new URL('./', import.meta.url).href;
-let ready = null;  // a promise of {session, meta, settings, check, threads, seconds}
+let ready = null;  // a promise of {session, meta, settings, check, heart, ctrDef, threads, seconds}
 
 async function fetchOk(url, what) {
   const r = await fetch(url);
@@ -27,7 +28,11 @@ async function load() {
   const settings = settingsOf(meta);
   // the input check (lungseg/weights/input_check.onnx), run first as `lungseg predict` runs it
   const check = settings.input_check ? await model('input_check', 'input check') : null;
-  return {session, meta, settings, check, threads, seconds: (performance.now() - t0) / 1000};
+  // the heart model (lungseg/weights/heart.onnx, as `lungseg predict --heart` runs it) and the CTR's definition
+  const [hs, hm] = await model('heart', 'heart model'), heart = {session: hs, settings: settingsOf(hm)};
+  const m = await (await fetchOk(here + 'measure.json', 'CTR definition')).json();
+  const ctrDef = {thorax: m.thorax, cardiac: m.cardiac};
+  return {session, meta, settings, check, heart, ctrDef, threads, seconds: (performance.now() - t0) / 1000};
 }
 
 // An ONNX model of this site and its JSON: [onnxruntime session, JSON], the file checked against the SHA-256 in its
@@ -126,14 +131,24 @@ async function grayPNG(a, h, w) {
   return new Blob([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', z), chunk('IEND', new Uint8Array(0))], {type: 'image/png'});
 }
 
-// The overlay (RGBA at the working copy's size): the right lung (image left) orange, the left lung blue, outlined
-const COLOURS = [null, [255, 140, 0], [30, 144, 255]];
-function overlay(small, sh, sw, lab, h, w) {
-  const L = new Uint8Array(sh * sw), sy = h / sh, sx = w / sw;
-  for (let y = 0; y < sh; y++) { const r = Math.min(h - 1, Math.floor((y + 0.5) * sy)) * w; for (let x = 0; x < sw; x++) L[y * sw + x] = lab[r + Math.min(w - 1, Math.floor((x + 0.5) * sx))]; }
-  // the outline: lung pixels within `width` px (4-connected steps) of another label, as draw_overlay's erosion
-  let inner = L.slice();
-  for (let it = 0, width = Math.max(1, Math.floor(Math.max(sh, sw) / 256)); it < width; it++) {
+// The overlay (RGBA at the working copy's size): the right lung (image left) orange, the left lung blue, outlined;
+// the heart tinted and outlined in `lungseg.measure.draw_ctr`'s colours; the CTR's widths in its colours (thoracic
+// green, cardiac magenta), found on the upright copy as `draw_ctr` finds them
+const COLOURS = [null, [255, 140, 0], [30, 144, 255], [0, 96, 255]], EDGES = [null, ...COLOURS.slice(1, 3), [0, 255, 255]];
+const LINES = [null, [0, 255, 0], [255, 0, 255]];
+function overlay(small, sh, sw, lab, heart, h, w, rotation) {
+  const L = new Uint8Array(sh * sw), H = new Uint8Array(sh * sw), sy = h / sh, sx = w / sw;
+  for (let y = 0; y < sh; y++) {
+    const r = Math.min(h - 1, Math.floor((y + 0.5) * sy)) * w;
+    for (let x = 0; x < sw; x++) {
+      const i = y * sw + x, j = r + Math.min(w - 1, Math.floor((x + 0.5) * sx));
+      L[i] = lab[j]; H[i] = heart ? heart[j] : 0;
+    }
+  }
+  const A = L.map((v, i) => H[i] ? 3 : v), width = Math.max(1, Math.floor(Math.max(sh, sw) / 256));
+  // the outline: pixels within `width` px (4-connected steps) of another label, as draw_overlay's erosion
+  let inner = A.slice();
+  for (let it = 0; it < width; it++) {
     const next = new Uint8Array(sh * sw);
     for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) {
       const i = y * sw + x, v = inner[i];
@@ -141,11 +156,24 @@ function overlay(small, sh, sw, lab, h, w) {
     }
     inner = next;
   }
-  const rgba = new Uint8ClampedArray(sh * sw * 4);
+  // the two widths, drawn upright (with end ticks 3 widths long each way) and turned back to the image's geometry
+  const uL = turn(L, sh, sw, rotation), uH = turn(H, sh, sw, rotation), uh = uL.h, uw = uL.w, seg = new Uint8Array(uh * uw);
+  const lines = ctrLines(uL.a, heart ? uH.a : null, uh, uw), half = Math.floor((width - 1) / 2);
+  const box = (y0, y1, x0, x1, v) => {
+    for (let y = Math.max(0, y0); y <= Math.min(uh - 1, y1); y++) for (let x = Math.max(0, x0); x <= Math.min(uw - 1, x1); x++) seg[y * uw + x] = v;
+  };
+  ['thoracic', 'cardiac'].forEach((k, n) => {
+    if (!lines[k]) return;
+    const [r, c0, c1] = lines[k], y0 = r - half, y1 = y0 + width - 1;
+    box(y0, y1, c0, c1, n + 1);
+    for (const c of [c0, c1]) box(r - 3 * width, r + 3 * width, c - half, c - half + width - 1, n + 1);
+  });
+  const S = turn(seg, uh, uw, -rotation).a, rgba = new Uint8ClampedArray(sh * sw * 4);
   for (let i = 0; i < sh * sw; i++) {
-    const g = small[i], c = COLOURS[L[i]], j = 4 * i;
-    if (!c) { rgba[j] = rgba[j + 1] = rgba[j + 2] = g; }
-    else if (!inner[i]) { rgba[j] = c[0]; rgba[j + 1] = c[1]; rgba[j + 2] = c[2]; }
+    const g = small[i], c = COLOURS[A[i]], j = 4 * i;
+    if (S[i]) { const e = LINES[S[i]]; rgba[j] = e[0]; rgba[j + 1] = e[1]; rgba[j + 2] = e[2]; }
+    else if (!c) { rgba[j] = rgba[j + 1] = rgba[j + 2] = g; }
+    else if (!inner[i]) { const e = EDGES[A[i]]; rgba[j] = e[0]; rgba[j + 1] = e[1]; rgba[j + 2] = e[2]; }
     else for (let k = 0; k < 3; k++) rgba[j + k] = Math.round(0.65 * g + 0.35 * c[k]);
     rgba[j + 3] = 255;
   }
@@ -153,7 +181,7 @@ function overlay(small, sh, sw, lab, h, w) {
 }
 
 async function segment(bytes, info) {
-  const {session, settings: s, check, threads, seconds: loadSeconds} = await ready;
+  const {session, settings: s, check, heart: hn, ctrDef, threads, seconds: loadSeconds} = await ready;
   const t = {start: performance.now()};
   const {g, gh, gw, h, w} = await decode(bytes, info);
   t.decoded = performance.now();
@@ -170,24 +198,30 @@ async function segment(bytes, info) {
   const x = toInput(up.a, up.h, up.w, s.size);
   t.input = performance.now();
   const prob = await infer(session, x, s.size);
+  // the heart model on the same upright copy (`heart_maps`), its mask as `finish` makes it (the heart JSON's settings)
+  const hs = hn.settings, hprob = await infer(hn.session, hs.size === s.size ? x : toInput(up.a, up.h, up.w, hs.size), hs.size);
   t.net = performance.now();
   const r = finish(prob, fh, fw, s, c);
   r.mask = paste(r.mask, box, h, w);   // the mask made inside the field, at the input's size
+  const heart = paste(finish(hprob, fh, fw, hs, c).mask, box, h, w);
   // right and left are told apart on the upright mask, then turned back (as `lungseg predict` does)
-  const um = turn(r.mask, h, w, c.rotation), lab = turn(lrLabels(um.a, um.h, um.w), um.h, um.w, -c.rotation).a;
-  let n = 0, right = 0;
-  for (let i = 0; i < lab.length; i++) { if (lab[i]) n++; if (lab[i] === 1) right++; }
+  const um = turn(r.mask, h, w, c.rotation), ulab = lrLabels(um.a, um.h, um.w), lab = turn(ulab, um.h, um.w, -c.rotation).a;
+  let n = 0, right = 0, nh = 0;
+  for (let i = 0; i < lab.length; i++) { if (lab[i]) n++; if (lab[i] === 1) right++; if (heart[i]) nh++; }
+  // the CTR on the upright masks at the input's size, as `lungseg.measure.measure` takes it
+  const uheart = turn(heart, h, w, c.rotation).a, [cw, tw] = ctrWidths(ulab, uheart, um.h, um.w, ctrDef);
+  const lines = ctrLines(ulab, nh ? uheart : null, um.h, um.w);
   t.post = performance.now();
-  const m255 = new Uint8Array(h * w);
-  for (let i = 0; i < m255.length; i++) m255[i] = r.mask[i] ? 255 : 0;
-  const png = await grayPNG(m255, h, w);
-  const rgba = overlay(small.a, small.h, small.w, lab, h, w);
+  const png = await grayPNG(r.mask.map(v => v ? 255 : 0), h, w), heartPng = await grayPNG(heart.map(v => v ? 255 : 0), h, w);
+  const rgba = overlay(small.a, small.h, small.w, lab, nh ? heart : null, h, w, c.rotation);
   t.end = performance.now();
   const sec = (a, b) => (t[b] - t[a]) / 1000;
   const seconds = {total: sec('start', 'end'), decode: sec('start', 'decoded'), input: sec('decoded', 'input'),
                    network: sec('input', 'net'), postprocess: sec('net', 'post'), outputs: sec('post', 'end')};
-  return {h, w, sh: small.h, sw: small.w, png, rgba, lung_fraction: n / (h * w), right_lung_fraction: right / (h * w),
-          left_lung_fraction: (n - right) / (h * w), qc_score: r.qc, qc_flag: r.flag,
+  return {h, w, sh: small.h, sw: small.w, png, heart_png: heartPng, rgba, lung_fraction: n / (h * w),
+          right_lung_fraction: right / (h * w), left_lung_fraction: (n - right) / (h * w), heart_fraction: nh / (h * w),
+          ctr: cw === null || tw === null ? null : cw / tw, cardiac_width: cw, thoracic_width: tw, ctr_lines: lines,
+          qc_score: r.qc, qc_flag: r.flag,
           qc_threshold: s.qc ? s.qc.threshold : null, check: c, field: box, steps, threads, load_seconds: loadSeconds,
           seconds};
 }
