@@ -5,7 +5,7 @@
 1. End to end: `lungseg predict` (the console script, a fresh process: imports, model load, reading, masks, CSV) on
    `--n` test-split images at 512 px, in img/s, next to the forward pass of the original notebook's vanilla U-Net
    (256 px, batch 8, 2 torch threads) timed in the same run. Target: ratio >= 2 (for the default model; named
-   alternatives such as `--model large` are measured beside it).
+   alternatives such as `--model large`, and `--heart` (the heart model and the measurements), are measured beside it).
 2. `import lungseg.predict`: wall time and whether torch or fastai got imported.
 3. A fresh virtual environment with only the wheel (and its declared dependencies from the registry): its size
    (target <= 600 MB), and `lungseg predict one.png` there: wall time (<= 1.5 s) and peak memory (<= 400 MB).
@@ -72,6 +72,8 @@ def main():
         print(f"   the same with --no-input-check:                            {len(files)/s0:6.2f} img/s  (rc {rc0}, {s0:.1f} s; the check costs {1 - s0/s:.0%})")
         print(f"   baseline, vanilla U-Net forward pass (256 px, batch 8, 2 threads):  {van:6.2f} img/s")
         print(f"   ratio: {len(files)/s/van:.2f}  (target >= 2); without the input check {len(files)/s0/van:.2f}")
+        sh, mbh, rch = timed_child([BIN/'lungseg', 'predict', *files, '--out', tmp/'e2eh', '--quiet', '--heart'])
+        print(f"   the same with --heart:                                     {len(files)/sh:6.2f} img/s  (rc {rch}, {sh:.1f} s, peak {mbh:.0f} MB; ratio {len(files)/sh/van:.2f})")
         for name in shipped_models():   # named alternatives: slower by design, measured beside the default
             sn, mbn, rcn = timed_child([BIN/'lungseg', 'predict', *files, '--out', tmp/f'e2e_{name}', '--quiet', '--model', name])
             print(f"   --model {name}:                                             {len(files)/sn:6.2f} img/s  (rc {rcn}, {sn:.1f} s, peak {mbn:.0f} MB; ratio {len(files)/sn/van:.2f})")
