@@ -99,11 +99,13 @@ IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 _MASK_DIRS = {'masks', 'mask'}
 _PART_DIRS = {'leftmask': 'left', 'rightmask': 'right'}
 _READ_DIRS = {'clinicalreadings'}
+_OTHER_DIRS = {'heart'}   # outlines of other structures (JSRT/SCR's and Wingspan's hearts): not lung pairs
 
 def _role(f:Path):
     d = f.parent.name.lower()
     if f.suffix.lower() == '.txt': return 'reading' if d in _READ_DIRS else None
     if f.suffix.lower() not in IMG_EXTS: return None
+    if d in _OTHER_DIRS: return None
     if d in _PART_DIRS: return _PART_DIRS[d]
     return 'mask' if d in _MASK_DIRS else 'image'
 
