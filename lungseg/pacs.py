@@ -138,9 +138,9 @@ def seg_dataset(fn:Path, mask:np.ndarray, key:str, rotation:int=0, heart:np.ndar
     return ds
 
 # %% ../nbs/05a_pacs.ipynb #a8659413
-def sr_dataset(fn:Path, res, key:str):
-    "The DICOM SR of `Result` `res` of DICOM `fn` (`measure`, its stated spacing), referencing its SEG under `key`"
-    seg = seg_dataset(fn, res.mask, key, res.rotation, res.heart)
+def sr_dataset(fn:Path, res, key:str, seg=None):
+    "The DICOM SR of `Result` `res` of DICOM `fn` (`measure`, its stated spacing), referencing SEG `seg` under `key`"
+    seg = seg or seg_dataset(fn, res.mask, key, res.rotation, res.heart)
     series, sop = output_uids(seg_source(fn).SOPInstanceUID, key, 'sr')
     return dicom_sr(fn, seg, measure(res, spacing_of(fn)), series, sop)
 
@@ -224,9 +224,10 @@ def store_outputs(fn:Path, small:np.ndarray, res, it:Item, client=None, key:str=
     "Make and store the outputs `it.todo` of instance `fn` (copy `small`, `Result` `res`), the SEG last; its row"
     if res.rejected: return dict(input=str(fn), status='rejected', error=res.rejected)
     try:
-        for kind in sorted(it.todo, key=KINDS[::-1].index):
-            if kind == 'seg': ds = seg_dataset(fn, res.mask, key, res.rotation, res.heart)
-            elif kind == 'sr': ds = sr_dataset(fn, res, key)
+        seg = seg_dataset(fn, res.mask, key, res.rotation, res.heart) if {'seg', 'sr'} & set(it.todo) else None
+        for kind in sorted(it.todo, key=KINDS[::-1].index):   # the SR refers to the SEG: made once for both
+            if kind == 'seg': ds = seg
+            elif kind == 'sr': ds = sr_dataset(fn, res, key, seg)
             else: ds = overlay_dataset(fn, small, res, key)
             store(client, ds)
     except Exception as e: return dict(input=str(fn), status='error', error=pacs_error(e, url))
