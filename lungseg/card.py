@@ -17,7 +17,7 @@ from .inputcheck import check_weights
 # %% auto #0
 __all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'HEART', 'CARD', 'train_stages', 'total_train_seconds', 'schedule_text',
            'init_text', 'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text',
-           'heart_text', 'framing_text', 'card_fields', 'write_model_card']
+           'heart_pp_text', 'heart_text', 'framing_text', 'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -232,6 +232,17 @@ def input_check_text() -> str:
         half_rejected=_pc(e['half_crops_test_rejected']), dice=_check_dice(e.get('pipeline', {})),
         films=_check_films(m.get('films', {})))
 
+# %% ../nbs/12c_card.ipynb #d14a3a61
+def heart_pp_text(m:dict) -> str:
+    "The heart model's post-processing in words, with the evidence its decision stored (none: 'no post-processing.')"
+    p = m.get('pipeline') or {}
+    if not p.get('postprocess'): return 'no post-processing.'
+    e = p['evidence']
+    return (f"post-processing keeps the largest piece and fills its holes, decided by {p['decided_by']}: on "
+            f"{e['valid_n']} films, {e['several_pieces']} drawn in more than one piece, mean Dice {e['dice']:.4f} to "
+            f"{e['dice_pp']:.4f}, mean absolute CTR difference from the reference masks' {e['ctr_error']:.4f} to "
+            f"{e['ctr_error_pp']:.4f}.")
+
 # %% ../nbs/12c_card.ipynb #3460fb03
 HEART = Template("""## The heart model
 `--heart` also outlines the heart, with `weights/heart.onnx` ($mb MB): the default's network (`$arch`) fine-tuned on \
@@ -240,8 +251,8 @@ chosen by the rule in $choice_rule: mean per-image heart Dice difference of hear
 valid $mean_difference over $n_choice images.
 Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibrated on $calibration): heart Dice on \
 the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
-$diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold, no post-processing; the framing step and the \
-input check are the lung model's.
+$diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold; $pp The framing step and the input \
+check are the lung model's.
 Licence: **CC BY-NC-SA 4.0**, as the lung weights: it is fine-tuned from them (Shenzhen masks, CC BY-NC-SA 4.0), on \
 the Wingspan heart masks (MIT).
 
@@ -259,7 +270,8 @@ def heart_text(meta:dict=None) -> str:
         choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
         variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
-        diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'])
+        diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
+        pp=heart_pp_text(m))
 
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
