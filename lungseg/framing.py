@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['FIELD_SIDE', 'block', 'field_copy', 'near', 'border_run', 'find_field', 'field_box', 'crop_to', 'paste', 'field_text']
+__all__ = ['FIELD_SIDE', 'EDGE', 'block', 'field_copy', 'near', 'edge_run', 'border_run', 'find_field', 'field_box', 'crop_to',
+           'paste', 'field_text']
 
 # %% ../nbs/01b_framing.ipynb #ec3f75ed
 FIELD_SIDE = 256   # the field is found on a copy of at most this many px a side
@@ -34,15 +35,29 @@ def near(lines:np.ndarray, level:int, tol:int) -> np.ndarray:
     "Fraction of each row of 2-D `lines` within `tol` grey levels of `level`"
     return (np.abs(lines.astype(np.int16) - level) <= tol).mean(1)
 
+# %% ../nbs/01b_framing.ipynb #a2a7d580
+EDGE = 0.5   # how far from the film's grey an edge line lies: chosen on valid films in the robustness notebook
+
+def edge_run(lines:np.ndarray, n:int, level:int, tol:int=8, edge:float=EDGE, max_edge:float=0.03) -> int:
+    "How many rows of `lines` after a border of `n` rows at grey `level` are its soft edge (at most `max_edge` of all)"
+    means = lines[n:n + max(1, len(lines)//10)].mean(1)
+    inner = float(np.median(means))
+    if abs(level - inner) <= tol: return 0
+    f = (means[:int(max_edge*len(lines))] - inner)/(level - inner)   # 0 at the film's grey, 1 at the frame's
+    side = (f > edge) & (f <= 1 + tol/abs(level - inner))
+    return len(side) if side.all() else int(np.argmin(side))
+
 # %% ../nbs/01b_framing.ipynb #224ae3c3
 def border_run(lines:np.ndarray, tol:int=8, start:float=0.95, keep:float=0.9, min_cut:float=0.02,
-               max_cut:float=0.4) -> int:
+               max_cut:float=0.4, edge:float|None=EDGE) -> int:
     "How many rows of `lines`, from the first, form a border (0 if fewer than `min_cut` of them, at most `max_cut`)"
     level = int(np.median(lines[0]))
     if near(lines[:1], level, tol)[0] < start: return 0
     ok = near(lines[:int(max_cut*len(lines))], level, tol) >= keep
     n = len(ok) if ok.all() else int(np.argmin(ok))
-    return min(n + 1, len(ok)) if n >= min_cut*len(lines) else 0   # and the line the smoothing blurred
+    if n < min_cut*len(lines): return 0
+    e = 1 if edge is None else max(1, edge_run(lines, n, level, tol, edge))   # the edge a penumbra or the copy blurred
+    return min(n + e, len(ok))
 
 # %% ../nbs/01b_framing.ipynb #a1d92880
 def find_field(a:np.ndarray, rounds:int=3, **kw) -> tuple:

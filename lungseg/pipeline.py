@@ -212,7 +212,8 @@ def framed(loaded:list, s:dict) -> list:
     "(copy cut to its exposed field, (height, width), field box or None, whole copy) of each (copy, hw) of `loaded`"
     out = []
     for a, hw in loaded:
-        box = field_box(a, hw) if s.get('framing') else None
+        f = s.get('framing')   # True, or `find_field`'s keywords (a study's)
+        box = field_box(a, hw, **(f if isinstance(f, dict) else {})) if f else None
         out.append((crop_to(a, box, hw), hw, box, a))
     return out
 

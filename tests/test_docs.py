@@ -376,7 +376,8 @@ def test_try_pipeline_exact(site, server, browser):
     from PIL import Image
     from lungseg.pipeline import load_meta, postprocess, qc_score, upsample
     from lungseg.masks import lr_labels
-    from lungseg.framing import field_box
+    from lungseg.framing import field_box, EDGE
+    from lungseg.augment import collimate
     from lungseg.measure import ctr_definition, ctr_lines, widths
     from lungseg.data import sample_path
     rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
@@ -390,7 +391,8 @@ def test_try_pipeline_exact(site, server, browser):
     x = np.asarray(Image.open(sorted((sample_path()/'images').glob('*.png'))[0]))   # films with borders, reduced or not
     films = [np.pad(x, ((20, 10), (0, 30))), np.pad(x, ((0, 0), (40, 40)), constant_values=255),
              np.asarray(Image.fromarray(np.pad(x, ((40, 40), (10, 60)), constant_values=250)).resize((1024, 867))),
-             np.asarray(Image.fromarray(x).resize((1024, 700))), rng.integers(0, 256, (300, 411), dtype=np.uint8)]
+             np.asarray(Image.fromarray(x).resize((1024, 700))), rng.integers(0, 256, (300, 411), dtype=np.uint8),
+             collimate(x, x > 0, 0.1, 240, 'tblr')[0], collimate(x//3, x > 0, 0.08, 250, 'lr', seed=1)[0]]   # soft edges
     js = '''(async () => {
       const P = await import('%stry/pipeline.js'), dec = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
       const enc = a => { let s = ''; for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192)); return btoa(s); };
@@ -401,7 +403,7 @@ def test_try_pipeline_exact(site, server, browser):
               ctr: blobs.map((b, i) => { const lab = P.lrLabels(dec(b), 240, 200), heart = dec(blobs[(i + 1) %% blobs.length]);
                                          return [P.ctrWidths(lab, heart, 240, 200, %s), P.ctrLines(lab, heart, 240, 200)]; }),
               up: enc(P.upsample(prob, 384, 300, 500)), qc: P.qcScore(prob, [0.2, 0.8], 0.5),
-              field: films.map(([f, h, w]) => P.fieldBox(dec(f), h, w, 2 * h, 2 * w))};
+              field: films.map(([f, h, w]) => P.fieldBox(dec(f), h, w, 2 * h, 2 * w)), edge: P.EDGE};
     })()''' % (server, json.dumps(sizes), json.dumps([enc(a) for a in imgs]), json.dumps([enc(b.astype(np.uint8)) for b in blobs]),
                json.dumps(pp), enc(prob), json.dumps([[enc(f), *f.shape] for f in films]), json.dumps(ctr_definition()))
     browser.send('Page.navigate', url=server + 'try.html'); browser.wait_event('Page.loadEventFired')
@@ -425,4 +427,5 @@ def test_try_pipeline_exact(site, server, browser):
         want = field_box(f, (2*f.shape[0], 2*f.shape[1]))
         if box != (list(want) if want else None): problems.append(f'field_box of a {f.shape} film: {box} vs {want}')
     assert sum(b is not None for b in got['field']) >= 3, 'the test films should have fields'
+    if got['edge'] != EDGE: problems.append(f"the frame's soft edge: pipeline.js EDGE {got['edge']}, lungseg {EDGE}")
     assert not problems, '\n'.join(problems)

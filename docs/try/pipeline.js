@@ -302,8 +302,32 @@ export function fieldCopy(a, h, w, side = FIELD_SIDE) {
   return {a: out, h: sh, w: sw, f};
 }
 
+// numpy's median of the numbers `v` (the mean of the two middle ones for an even count)
+function median(v) {
+  const s = Float64Array.from(v).sort(), m = s.length;
+  return m % 2 ? s[(m - 1) / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
+}
+
+// `edge_run`: how many rows of `rows` after a border of `n` rows at grey `level` are its soft edge: rows whose mean
+// lies between the film's level (the median of the next tenth of the rows' means) and the frame's, more than `edge`
+// of the way from the film's; at most `maxEdge` of all rows, none where frame and film share a grey
+export const EDGE = 0.5;  // lungseg.framing.EDGE
+
+function edgeRun(rows, n, level, tol = 8, edge = EDGE, maxEdge = 0.03) {
+  const mean = r => r.reduce((c, v) => c + v, 0) / r.length;
+  const means = rows.slice(n, n + Math.max(1, Math.floor(rows.length / 10))).map(mean);
+  const inner = median(means);
+  if (Math.abs(level - inner) <= tol) return 0;
+  const cap = Math.min(Math.trunc(maxEdge * rows.length), means.length);
+  for (let i = 0; i < cap; i++) {
+    const f = (means[i] - inner) / (level - inner);
+    if (!(f > edge && f <= 1 + tol / Math.abs(level - inner))) return i;
+  }
+  return cap;
+}
+
 // `border_run`: how many rows of `rows` (arrays of grey levels), from the first, form a border: a near-uniform first
-// row, then rows mostly within `tol` of its grey; none if fewer than `minCut` of them, and the blurred line after
+// row, then rows mostly within `tol` of its grey; none if fewer than `minCut` of them, and its soft edge after
 function borderRun(rows, tol = 8, start = 0.95, keep = 0.9, minCut = 0.02, maxCut = 0.4) {
   if (!rows.length || !rows[0].length) return 0;
   const r0 = Uint8Array.from(rows[0]).sort(), m = r0.length;
@@ -313,7 +337,8 @@ function borderRun(rows, tol = 8, start = 0.95, keep = 0.9, minCut = 0.02, maxCu
   const n = Math.trunc(maxCut * rows.length);
   let run = n;
   for (let i = 0; i < n; i++) if (!(near(rows[i]) >= keep)) { run = i; break; }
-  return run >= minCut * rows.length ? Math.min(run + 1, n) : 0;
+  if (run < minCut * rows.length) return 0;
+  return Math.min(run + Math.max(1, edgeRun(rows, run, level, tol)), n);
 }
 
 // `find_field`: (x0, y0, x1, y1) of the exposed field of `a` (h x w): what is left when border runs are cut
