@@ -29,7 +29,7 @@ valid-visible Dice is the candidate:
   float_ends   MinMax, with the per-image standardisation at the input and the last block, the output convolution and the
                softmax kept in float (the boundary decision is made there)
 
-    python experiments/int8_default.py DATA_DIR [--variants minmax entropy percentile float_ends]
+    python experiments/int8_default.py DATA_DIR [--variants minmax entropy percentile float_ends] [--weights PTH]
 
 Writes runs/int8/NAME.onnx and the small records to records/int8/NAME/ (per-image valid Dice of both graphs, summary.json).
 """
@@ -45,11 +45,14 @@ from lungseg.train import hardware
 
 N_CALIB = 64
 p = argparse.ArgumentParser(); p.add_argument('data'); p.add_argument('--variants', nargs='*', default=['minmax'])
+p.add_argument('--weights', help="torch weights of a default about to ship (a .pth with its JSON and float ONNX); "
+               "default: the package's")
 a = p.parse_args()
 df, _ = manifest(a.data, check=False)
-meta = load_meta(); out = Path('runs/int8'); out.mkdir(parents=True, exist_ok=True)
+pth = Path(a.weights) if a.weights else onnx_path().with_suffix('.pth')
+meta = load_meta(pth.with_suffix('.onnx')); out = Path('runs/int8'); out.mkdir(parents=True, exist_ok=True)
 float_sha = float_graph_sha(meta)   # the shipped graph, or the float graph it was quantized from
-src = out/'float.onnx'; export_onnx(load_model(onnx_path().with_suffix('.pth'))[0], src, meta['size'])
+src = out/'float.onnx'; export_onnx(load_model(pth)[0], src, meta['size'])
 if sha256(src) != float_sha: raise SystemExit(f"{src}: SHA-256 {sha256(src)[:12]}… is not the default's float graph ({float_sha[:12]}…); export it with the torch build that made it")
 calib = df[df.split == 'train'].sort_values('stem').image_path.head(N_CALIB).tolist()
 cimgs = [load_image(f)[0] for f in calib]

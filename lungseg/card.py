@@ -15,9 +15,10 @@ from .pipeline import settings_of, shipped_models, load_meta
 from .inputcheck import check_weights
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'HEART', 'CARD', 'train_stages', 'total_train_seconds', 'schedule_text',
-           'init_text', 'teacher_text', 'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text',
-           'heart_pp_text', 'heart_text', 'framing_text', 'card_fields', 'write_model_card']
+__all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
+           'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
+           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_text', 'framing_text',
+           'film_fields', 'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -50,10 +51,20 @@ def _distill_text(d:dict) -> str:
     return (f" The last stage was distilled from {ts}: targets {d['alpha']} × label + {1 - d['alpha']:g} × "
             "their mean lung probability.")
 
+# %% ../nbs/12c_card.ipynb #760e8e4e
+def blend_text(meta:dict) -> str:
+    "The sentences on a weight-space blend of the weights before and after the last stage (empty for plain weights)"
+    a, d = meta.get('lever', {}).get('blend'), meta.get('blend_of', {}).get('distill')
+    if a is None: return ''
+    kd = _distill_text(d).replace('The last stage', 'The stage before it') if d else ''
+    return (f" The shipped weights are {1 - a:g} × those before the last stage + {a:g} × those after it "
+            "(a weight-space ensemble, WiSE-FT), the blend chosen on valid by the rule in "
+            f"experiments/robust_finetune.py.{kd}")
+
 # %% ../nbs/12c_card.ipynb #25714ddb
 def schedule_text(meta:dict) -> str:
     "The training schedule of weights `meta` in sentences, stage by stage, and the teachers of a distilled last stage"
-    st, kd = train_stages(meta), _distill_text(meta.get('distill'))
+    st, kd = train_stages(meta), _distill_text(meta.get('distill')) + blend_text(meta)
     start = ' from the pretrained weights' if meta['arch'] in PRETRAINED else ' from scratch'
     s0 = st[0]
     start = start if len(st) > 1 else ''
@@ -83,7 +94,8 @@ def init_text(meta:dict) -> str:
 # %% ../nbs/12c_card.ipynb #94c01909
 def teacher_text(meta:dict) -> str:
     "Sentences naming the pretrained weights behind the teachers of a distilled model (empty when there are none)"
-    pre = sorted({x['arch'] for x in (meta.get('distill') or {}).get('teachers', []) if x['arch'] in PRETRAINED})
+    d = meta.get('distill') or meta.get('blend_of', {}).get('distill') or {}   # a blend: its first end's teachers
+    pre = sorted({x['arch'] for x in d.get('teachers', []) if x['arch'] in PRETRAINED})
     return ''.join(f" One teacher (`{a}`) was trained from {PRETRAINED[a]}." for a in pre)
 
 # %% ../nbs/12c_card.ipynb #c74243a5
@@ -281,6 +293,32 @@ def framing_text(meta:dict) -> str:
             "collimator shutters and scanner margins, and the network segments inside the field; "
             "`--no-framing` skips it.")
 
+# %% ../nbs/12c_card.ipynb #0eedc0f9
+SHOWN_PLAIN = ("Films it was shown: adult frontal films of two hospitals, mostly PA, tightly framed, with "
+               "near-normal lungs or\n  tuberculosis. Films it was never shown: portable AP supine films, children, "
+               "lungs made white by consolidation,\n  effusion or oedema, lateral views, heavy devices and "
+               "post-surgical chests. The robustness notebook measures framed\n  films and synthetic opacity; "
+               "where a lung is white, the mask tends to stop at the opacity.")
+
+SHOWN_FILM = ("Films it was shown: adult frontal films, mostly PA, with near-normal lungs, tuberculosis or "
+              "cardiomegaly, from\n  three sources, and synthetic framing and opacity in the last stage. Films it "
+              "was never shown: portable AP supine\n  films, children, lungs made white by real consolidation, "
+              "effusion or oedema, lateral views, heavy devices and\n  post-surgical chests. Synthetic opacity is "
+              "not disease: the robustness notebook measures what it does.")
+
+def film_fields(meta:dict) -> dict:
+    "The card's `film_stage`, `sources`, `shown` and `wingspan_lungs` for weights `meta` (Wingspan in the last stage?)"
+    n = meta.get('lever', {}).get('wingspan_train')
+    if not n: return dict(film_stage='', sources='two sources (China, USA)', shown=SHOWN_PLAIN,
+                          wingspan_lungs='the lung weights never saw them')
+    return dict(
+        film_stage=(f" The last stage also trained on the {n} Wingspan train films (several hospitals and vendors, "
+                    "wide fields, lungs outlined to the visible field), with random framing and opacity added to its "
+                    "augmentation (`lungseg.augment.FilmAug`: borders, shutters and crops; consolidation or effusion "
+                    "painted inside the lung, whose label stays lung)."),
+        sources='three sources (two hospitals in China and the USA, and the Wingspan hospitals in China)',
+        shown=SHOWN_FILM, wingspan_lungs=f"the last stage of the lung weights trained on their {n} train films")
+
 # %% ../nbs/12c_card.ipynb #7dab5b1f
 CARD = Template("""# Model card: lungseg lung segmentation weights$named
 
@@ -299,7 +337,7 @@ Montgomery County (MCUCXR, USA) frontal chest X-rays, with and without tuberculo
 512×512.
 Fixed split stored in the package (`lungseg/split.csv`): $split_train train, $split_valid valid, and the
 test images below, stratified by source × TB, seed 42. Choices were made on valid only; the test split was used once.
-The network trained on $n_train rows and was validated on $n_valid (rows hash `$split_hash`).$rows
+The network trained on $n_train rows and was validated on $n_valid (rows hash `$split_hash`).$rows$film_stage
 
 ## Training
 $schedule
@@ -323,7 +361,7 @@ interest) and as a pre-processing step (masking the lungs) for research models s
 Not a medical device; not for diagnosis or treatment decisions.
 
 ## Limits
-- Trained on two sources (China, USA) only: scanners, populations and windowing unlike these may give worse masks; the
+- Trained on $sources only: scanners, populations and windowing unlike these may give worse masks; the
   error-analysis notebook measures the drop on an external set (JSRT/SCR).
 - Masks exclude the heart and, in some Shenzhen TB cases, dense opacities; the model learned those conventions.
 - The default outlines the visible lung field: it stops at the heart border and the diaphragm dome, as the \
@@ -331,10 +369,7 @@ Montgomery and
   SCR masks do. About a fifth of the Shenzhen masks also trace the lung behind them (the annotation-conventions \
 notebook);
   the test results below are reported for each convention.
-- Films it was shown: adult frontal films of two hospitals, mostly PA, tightly framed, with near-normal lungs or
-  tuberculosis. Films it was never shown: portable AP supine films, children, lungs made white by consolidation,
-  effusion or oedema, lateral views, heavy devices and post-surgical chests. The robustness notebook measures framed
-  films and synthetic opacity; where a lung is white, the mask tends to stop at the opacity.
+- $shown
 - Check the QC flag of `lungseg predict`: it marks uncertain masks.
 
 ## Licence and citation
@@ -344,8 +379,7 @@ The code of lungseg is Apache-2.0. Cite the images: Jaeger et al. 2014, Quant. I
 Candemir et al. 2014, IEEE TMI 33(2):577.
 Used to measure, never to train or choose: JSRT (Shiraishi et al. 2000, AJR 174:71) with the SCR masks (van Ginneken
 et al. 2006, Med. Image Anal. 10:19), for research and education, not redistributed. The Wingspan films (Dong et al.,
-MICCAI 2018 and 2019; MIT licence) train the heart model and fixed the CTR's definition; the lung weights never saw \
-them.
+MICCAI 2018 and 2019; MIT licence) train the heart model and fixed the CTR's definition; $wingspan_lungs.
 
 SHA-256 of the ONNX model: `$onnx_sha256`; of the torch weights it was exported from: `$sha256`.
 """)
@@ -377,7 +411,7 @@ def card_fields(meta:dict, summary:pd.DataFrame) -> dict:
         precision=mp, train_seconds=f"{total_train_seconds(meta):.0f}", stages=stages, results=_results_rows(summary),
         alternatives='' if meta.get('name') else alternatives_text(), input_check=input_check_text(),
         heart='' if meta.get('name') else heart_text(),
-        onnx_sha256=meta.get('onnx_sha256', ''), sha256=meta['sha256'])
+        onnx_sha256=meta.get('onnx_sha256', ''), sha256=meta['sha256'], **film_fields(meta))
 
 # %% ../nbs/12c_card.ipynb #8f477cae
 def write_model_card(meta:dict, summary:pd.DataFrame, dest) -> str:
