@@ -136,7 +136,7 @@ def _rows_text(meta:dict, sp:pd.DataFrame=None) -> str:
     tr = sp.split == 'train'
     n_tr, k = int(tr.sum()), meta.get('lever', {}).get('montgomery_train_repeats', 1)
     n_mc = int((tr & (sp.stem.map(source_of) == 'Montgomery')).sum())
-    n_img = meta['n_train'] - (k - 1)*n_mc   # distinct train images
+    n_img = meta['n_train'] - (k - 1)*n_mc - meta.get('lever', {}).get('wingspan_train', 0)   # distinct Kaggle images
     rep = f" Training repeated the Montgomery train images {k}× (a per-source weight)." if k != 1 else ''
     who = ' Its distinct images are' if k != 1 else ' Those are'
     if n_img == n_tr: return rep and rep[:-1] + f", so its rows are drawn from the {n_tr} train images."
