@@ -26,6 +26,18 @@ rows plus the Wingspan films.
          for which all three hold, the one with the largest mean opacity gain replaces the default (a tie: the smaller a).
          If none holds, the default stays.
 
+  soup   (session 17, after `wise50` shipped; written before the run) a uniform model soup of two fine-tuned ends
+         (Wortsman et al. 2022, "Model soups"), blended with the replaced default as `wise` was. The `film` stage is
+         trained once more with seed 43 (everything else as `wise_end`, from the same replaced default:
+         runs/robust/default_before/lungseg.pth, SHA-256 4c1dcf5a...) into runs/robust/film_s43; the soup is the mean of
+         its weights and wise_end's (every float tensor) in runs/robust/soup_end. Two runs from one start differ in
+         their noise and share the signal the stage teaches, so their mean should keep the opacity gain and lose less of
+         the clean films than either end. For a in 0.5, 0.75 and 1.0 the weights (1 - a) x replaced default + a x soup
+         are the candidates soup50, soup75 and soup100. Each is judged by the three clauses below against the replaced
+         default, as the `wise` blends were. Among all blends of both stages (wise25, wise50, wise75, soup50, soup75,
+         soup100) for which all three clauses hold, the one with the largest mean opacity gain is the default; a tie
+         keeps the shipped one (wise50), then the smaller a. If no soup wins, the default stays wise50.
+
 Decision rule, written before the run (per-image Dice at 512 px of the network's own masks, threshold 0.5; paired
 bootstrap intervals of per-image differences against the shipped default; JSRT is never used):
   clean     on the valid rows called visible (Kaggle copy): mean difference >= -0.001 and lower end >= -0.003.
@@ -36,7 +48,7 @@ bootstrap intervals of per-image differences against the shipped default; JSRT i
   film_kd: the same three clauses against the shipped default, written before its run; it is judged alone (not
   against `film`).
 
-    python experiments/robust_finetune.py KAGGLE_DIR WINGSPAN_DIR [--stage film|film_kd|wise] [--threads N]
+    python experiments/robust_finetune.py KAGGLE_DIR WINGSPAN_DIR [--stage film|film_kd|wise|soup] [--threads N]
 
 Resumable (rerun the same command). Writes runs/robust/<stage>/ and the small record to records/robust/<stage>/.
 """
@@ -49,14 +61,16 @@ from lungseg.model import load_model, save_model
 from harness import record_run, wingspan_rows
 
 WISE = (0.25, 0.5, 0.75)   # the weight of the fine-tuned end in each `wise` candidate
+SOUP = (0.5, 0.75, 1.0)    # the weight of the soup of two ends in each `soup` candidate
+REPLACED = Path('runs/robust/default_before/lungseg.pth')   # the default `wise50` replaced (SHA-256 4c1dcf5a...)
 
 
-def blend(default, end, a:float, out) -> dict:
+def blend(default, end, a:float, out, name:str='wise') -> dict:
     "Save (1 - `a`) x weights `default` + `a` x weights `end` to `out`/lungseg.pth (+ JSON, ONNX); return its metadata"
     (m0, _), (m1, meta) = load_model(default), load_model(end)
     s0, s1 = m0.state_dict(), m1.state_dict()
     m1.load_state_dict({k: (1 - a)*s0[k] + a*v if v.is_floating_point() else v for k, v in s1.items()})
-    lever = meta['lever'] | dict(name=f'robust_wise{round(100*a)}', blend=a, default=str(default), end=str(end))
+    lever = meta['lever'] | dict(name=f'robust_{name}{round(100*a)}', blend=a, default=str(default), end=str(end))
     return save_model(m1, Path(out)/'lungseg.pth', meta | dict(lever=lever))
 
 
@@ -65,19 +79,21 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('data')
     p.add_argument('wingspan')
-    p.add_argument('--stage', default='film', choices=['film', 'film_kd', 'wise'])
+    p.add_argument('--stage', default='film', choices=['film', 'film_kd', 'wise', 'soup'])
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (the record names them)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     df, _ = manifest(a.data, check=False)
     d = df.assign(split=df.split.where(df.convention == 'visible', 'held'))
     d = pd.concat([d, wingspan_rows(a.wingspan)], ignore_index=True)
-    name = 'wise_end' if a.stage == 'wise' else a.stage
+    name = dict(wise='wise_end', soup='film_s43').get(a.stage, a.stage)
     out, rec = Path('runs/robust')/name, Path('records/robust')/name
-    default = pkg_path()/'weights'/'lungseg.pth'
+    default = REPLACED if a.stage == 'soup' else pkg_path()/'weights'/'lungseg.pth'
+    if a.stage == 'soup': assert load_model(default)[1]['sha256'].startswith('4c1dcf5a'), 'not the replaced default'
     kd = dict(loss='ce_dice_soft', teachers=[default], alpha=0.5, gate=True) if a.stage == 'film_kd' else {}
     if not (out/'lungseg.json').exists():
         meta = train(df=d, out=out, arch='plain8', size=384, epochs=4, lr=5e-4, bs=8, quiet=True, init=default,
+                     seed=43 if a.stage == 'soup' else 42,
                      aug='film', resume=(out/'config.json').exists(), **({'loss': 'ce_dice'} | kd))
         meta['lever'] = dict(name=f'robust_{a.stage}', train_rows=int((d.split == 'train').sum()),
                              valid_rows=int((d.split == 'valid').sum()),
@@ -86,6 +102,17 @@ if __name__ == '__main__':
         print(a.stage, json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
     per = record_run(out, rec, d)
     print(name, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
+    if a.stage == 'soup':
+        soup = Path('runs/robust/soup_end')
+        if not (soup/'lungseg.json').exists():
+            blend(Path('runs/robust/wise_end/lungseg.pth'), out/'lungseg.pth', 0.5, soup, 'soup_end')
+        for w in SOUP:
+            cand = f'soup{round(100*w)}'
+            c_out = Path('runs/robust')/cand
+            if not (c_out/'lungseg.json').exists(): blend(default, soup/'lungseg.pth', w, c_out, 'soup')
+            for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
+            per = record_run(c_out, Path('records/robust')/cand, d)
+            print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
     for w in WISE if a.stage == 'wise' else ():
         cand = f'wise{round(100*w)}'
         c_out = Path('runs/robust')/cand
