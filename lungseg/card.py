@@ -260,7 +260,7 @@ HEART = Template("""## The heart model
 `--heart` also outlines the heart, with `weights/heart.onnx` ($mb MB): the default's network (`$arch`) fine-tuned on \
 the heart masks of the Wingspan films (`experiments/heart.py`, stage `$stage`, $n_train train rows). The stage was \
 chosen by the rule in $choice_rule: mean per-image heart Dice difference of heart384 from heart256 on Wingspan \
-valid $mean_difference over $n_choice images.
+valid $mean_difference over $n_choice images.$soup
 Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibrated on $calibration): heart Dice on \
 the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
 $diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold; $pp The framing step and the input \
@@ -277,13 +277,15 @@ def heart_text(meta:dict=None) -> str:
     m = json.loads(fn.read_text()) if meta is None else meta
     q, ch = m['quantization'], m['source']['choice']
     v = q['valid_wingspan']
+    soup = (f" The shipped weights are the mean of two heart384 runs (seeds 42 and 43, a model soup): mean per-image "
+            f"difference from heart384 {ch['soup_mean_difference']:+.4f}." if ch['chosen'] == 'heart_soup' else '')
     return HEART.substitute(
         mb=f"{m['onnx_bytes']/1e6:.1f}", arch=m['arch'], stage=ch['chosen'], n_train=m['n_train'],
         choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
         variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
         diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
-        pp=heart_pp_text(m))
+        pp=heart_pp_text(m), soup=soup)
 
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
