@@ -38,6 +38,14 @@ rows plus the Wingspan films.
          soup100) for which all three clauses hold, the one with the largest mean opacity gain is the default; a tie
          keeps the shipped one (wise50), then the smaller a. If no soup wins, the default stays wise50.
 
+  soup3  (session 17, after `soup`; written before the run) the same with a third end: the `film` stage trained once
+         more with seed 44 from the replaced default into runs/robust/film_s44, and the mean of the three ends' weights
+         (wise_end, film_s43, film_s44) in runs/robust/soup3_end. At a = 0.75 the two-end soup lost 0.0011 on clean
+         films against 0.0015 for one end, so a third end should take the loss further down at the same opacity gain.
+         Candidates soup3_75 and soup3_100 (a = 0.75, 1), judged by the same three clauses against the replaced
+         default. Among all blends of the stages wise, soup and soup3 that pass all three, the one with the largest
+         mean opacity gain is the default; a tie keeps the shipped one, then the smaller a.
+
 Decision rule, written before the run (per-image Dice at 512 px of the network's own masks, threshold 0.5; paired
 bootstrap intervals of per-image differences against the shipped default; JSRT is never used):
   clean     on the valid rows called visible (Kaggle copy): mean difference >= -0.001 and lower end >= -0.003.
@@ -48,7 +56,7 @@ bootstrap intervals of per-image differences against the shipped default; JSRT i
   film_kd: the same three clauses against the shipped default, written before its run; it is judged alone (not
   against `film`).
 
-    python experiments/robust_finetune.py KAGGLE_DIR WINGSPAN_DIR [--stage film|film_kd|wise|soup] [--threads N]
+    python experiments/robust_finetune.py KAGGLE_DIR WINGSPAN_DIR [--stage film|film_kd|wise|soup|soup3] [--threads N]
 
 Resumable (rerun the same command). Writes runs/robust/<stage>/ and the small record to records/robust/<stage>/.
 """
@@ -62,6 +70,8 @@ from harness import record_run, wingspan_rows
 
 WISE = (0.25, 0.5, 0.75)   # the weight of the fine-tuned end in each `wise` candidate
 SOUP = (0.5, 0.75, 1.0)    # the weight of the soup of two ends in each `soup` candidate
+SOUP3 = (0.75, 1.0)        # the weight of the soup of three ends in each `soup3` candidate
+SEEDS = dict(soup=43, soup3=44)
 REPLACED = Path('runs/robust/default_before/lungseg.pth')   # the default `wise50` replaced (SHA-256 4c1dcf5a...)
 
 
@@ -79,21 +89,21 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('data')
     p.add_argument('wingspan')
-    p.add_argument('--stage', default='film', choices=['film', 'film_kd', 'wise', 'soup'])
+    p.add_argument('--stage', default='film', choices=['film', 'film_kd', 'wise', 'soup', 'soup3'])
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (the record names them)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     df, _ = manifest(a.data, check=False)
     d = df.assign(split=df.split.where(df.convention == 'visible', 'held'))
     d = pd.concat([d, wingspan_rows(a.wingspan)], ignore_index=True)
-    name = dict(wise='wise_end', soup='film_s43').get(a.stage, a.stage)
+    name = dict(wise='wise_end', soup='film_s43', soup3='film_s44').get(a.stage, a.stage)
     out, rec = Path('runs/robust')/name, Path('records/robust')/name
-    default = REPLACED if a.stage == 'soup' else pkg_path()/'weights'/'lungseg.pth'
-    if a.stage == 'soup': assert load_model(default)[1]['sha256'].startswith('4c1dcf5a'), 'not the replaced default'
+    default = REPLACED if a.stage in SEEDS else pkg_path()/'weights'/'lungseg.pth'
+    if a.stage in SEEDS: assert load_model(default)[1]['sha256'].startswith('4c1dcf5a'), 'not the replaced default'
     kd = dict(loss='ce_dice_soft', teachers=[default], alpha=0.5, gate=True) if a.stage == 'film_kd' else {}
     if not (out/'lungseg.json').exists():
         meta = train(df=d, out=out, arch='plain8', size=384, epochs=4, lr=5e-4, bs=8, quiet=True, init=default,
-                     seed=43 if a.stage == 'soup' else 42,
+                     seed=SEEDS.get(a.stage, 42),
                      aug='film', resume=(out/'config.json').exists(), **({'loss': 'ce_dice'} | kd))
         meta['lever'] = dict(name=f'robust_{a.stage}', train_rows=int((d.split == 'train').sum()),
                              valid_rows=int((d.split == 'valid').sum()),
@@ -110,6 +120,17 @@ if __name__ == '__main__':
             cand = f'soup{round(100*w)}'
             c_out = Path('runs/robust')/cand
             if not (c_out/'lungseg.json').exists(): blend(default, soup/'lungseg.pth', w, c_out, 'soup')
+            for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
+            per = record_run(c_out, Path('records/robust')/cand, d)
+            print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
+    if a.stage == 'soup3':
+        soup3 = Path('runs/robust/soup3_end')   # (2/3) x the two-end soup + (1/3) x the third end: the mean of three
+        if not (soup3/'lungseg.json').exists():
+            blend(Path('runs/robust/soup_end/lungseg.pth'), out/'lungseg.pth', 1/3, soup3, 'soup3_end')
+        for w in SOUP3:
+            cand = f'soup3_{round(100*w)}'
+            c_out = Path('runs/robust')/cand
+            if not (c_out/'lungseg.json').exists(): blend(default, soup3/'lungseg.pth', w, c_out, 'soup3_')
             for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
             per = record_run(c_out, Path('records/robust')/cand, d)
             print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
