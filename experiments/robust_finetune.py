@@ -85,6 +85,17 @@ def blend(default, end, a:float, out, name:str='wise') -> dict:
 
 
 
+def record_blends(default, end, weights, prefix:str, out, d) -> None:
+    "Blend `default` with `end` at each of `weights` into runs/robust/`prefix`<100 w>; record each on `d`'s valid rows"
+    for w in weights:
+        cand = f'{prefix}{round(100*w)}'
+        c_out = Path('runs/robust')/cand
+        if not (c_out/'lungseg.json').exists(): blend(default, end, w, c_out, prefix)
+        for f in ('history.csv', 'config.json'): shutil.copyfile(Path(out)/f, c_out/f)
+        per = record_run(c_out, Path('records/robust')/cand, d)
+        print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
+
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('data')
@@ -116,28 +127,10 @@ if __name__ == '__main__':
         soup = Path('runs/robust/soup_end')
         if not (soup/'lungseg.json').exists():
             blend(Path('runs/robust/wise_end/lungseg.pth'), out/'lungseg.pth', 0.5, soup, 'soup_end')
-        for w in SOUP:
-            cand = f'soup{round(100*w)}'
-            c_out = Path('runs/robust')/cand
-            if not (c_out/'lungseg.json').exists(): blend(default, soup/'lungseg.pth', w, c_out, 'soup')
-            for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
-            per = record_run(c_out, Path('records/robust')/cand, d)
-            print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
+        record_blends(default, soup/'lungseg.pth', SOUP, 'soup', out, d)
     if a.stage == 'soup3':
         soup3 = Path('runs/robust/soup3_end')   # (2/3) x the two-end soup + (1/3) x the third end: the mean of three
         if not (soup3/'lungseg.json').exists():
             blend(Path('runs/robust/soup_end/lungseg.pth'), out/'lungseg.pth', 1/3, soup3, 'soup3_end')
-        for w in SOUP3:
-            cand = f'soup3_{round(100*w)}'
-            c_out = Path('runs/robust')/cand
-            if not (c_out/'lungseg.json').exists(): blend(default, soup3/'lungseg.pth', w, c_out, 'soup3_')
-            for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
-            per = record_run(c_out, Path('records/robust')/cand, d)
-            print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
-    for w in WISE if a.stage == 'wise' else ():
-        cand = f'wise{round(100*w)}'
-        c_out = Path('runs/robust')/cand
-        if not (c_out/'lungseg.json').exists(): blend(default, out/'lungseg.pth', w, c_out)
-        for f in ('history.csv', 'config.json'): shutil.copyfile(out/f, c_out/f)
-        per = record_run(c_out, Path('records/robust')/cand, d)
-        print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
+        record_blends(default, soup3/'lungseg.pth', SOUP3, 'soup3_', out, d)
+    if a.stage == 'wise': record_blends(default, out/'lungseg.pth', WISE, 'wise', out, d)
