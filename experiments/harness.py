@@ -17,10 +17,10 @@ import numpy as np, pandas as pd
 from fastai.torch_core import rank_distrib, distrib_barrier
 from lungseg.data import hash_split
 from lungseg.evaluate import evaluate_model
-from lungseg.model import load_model, torch_net, TORCH_WEIGHTS
+from lungseg.model import load_model, save_model, torch_net, TORCH_WEIGHTS
 from lungseg.train import train
 
-__all__ = ['EXPERIMENTS', 'repeat_rows', 'run_summary', 'record_run', 'run_experiment']
+__all__ = ['EXPERIMENTS', 'repeat_rows', 'run_summary', 'record_run', 'run_experiment', 'blend']
 
 EXPERIMENTS = [  # the encoder table and the loss ablation: 128 px, 5 epochs, same split and schedule
     dict(name='plain8_ce_dice',   arch='plain8',   loss='ce_dice', lr=3e-3),
@@ -81,3 +81,12 @@ def wingspan_rows(folder, masks:str='masks', suffix:str='_mask', convention:str=
     missing = [r['mask_path'] for r in rows if not Path(r['mask_path']).exists()]
     if missing: raise SystemExit(f"{missing[0]}: Wingspan mask missing ({len(missing)} in all)")
     return pd.DataFrame(rows)
+
+
+def blend(default, end, a:float, out, name:str) -> dict:
+    "Save (1 - `a`) x weights `default` + `a` x weights `end` to `out`/lungseg.pth (+ JSON, ONNX), its lever `name`"
+    (m0, _), (m1, meta) = load_model(default), load_model(end)
+    s0, s1 = m0.state_dict(), m1.state_dict()
+    m1.load_state_dict({k: (1 - a)*s0[k] + a*v if v.is_floating_point() else v for k, v in s1.items()})
+    lever = meta['lever'] | dict(name=name, blend=a, default=str(default), end=str(end))
+    return save_model(m1, Path(out)/'lungseg.pth', meta | dict(lever=lever))

@@ -29,8 +29,7 @@ from pathlib import Path
 import pandas as pd, torch
 from lungseg.data import atomic_write, pkg_path
 from lungseg.train import train
-from lungseg.model import load_model, save_model
-from harness import record_run, wingspan_rows
+from harness import record_run, wingspan_rows, blend
 STAGES = dict(heart256=dict(size=256, epochs=10, lr=2e-3, init=None),
               heart384=dict(size=384, epochs=6, lr=5e-4, init='heart256'),
               heart384_s43=dict(size=384, epochs=6, lr=5e-4, init='heart256', seed=43))
@@ -52,15 +51,6 @@ def choose(recs=Path('records/heart')) -> dict:
     return out
 
 
-def soup(a, b, out) -> dict:
-    "Save the mean of the weights of runs `a` and `b` (every float tensor) to `out`/lungseg.pth (+ JSON, ONNX)"
-    (m0, _), (m1, meta) = load_model(Path(a)/'lungseg.pth'), load_model(Path(b)/'lungseg.pth')
-    s0 = m0.state_dict()
-    m1.load_state_dict({k: (s0[k] + v)/2 if v.is_floating_point() else v for k, v in m1.state_dict().items()})
-    lever = dict(meta['lever'], name='heart_soup', of=[str(a), str(b)])
-    return save_model(m1, Path(out)/'lungseg.pth', meta | dict(lever=lever))
-
-
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('wingspan')
@@ -73,7 +63,8 @@ if __name__ == '__main__':
     if a.choose: raise SystemExit(print(json.dumps(choose(), indent=2)))
     out, rec = Path('runs/heart')/a.stage, Path('records/heart')/a.stage
     if a.stage == 'heart_soup':
-        if not (out/'lungseg.json').exists(): soup('runs/heart/heart384', 'runs/heart/heart384_s43', out)
+        if not (out/'lungseg.json').exists():   # the mean of the two runs' weights
+            blend('runs/heart/heart384/lungseg.pth', 'runs/heart/heart384_s43/lungseg.pth', 0.5, out, 'heart_soup')
         for f in ('history.csv', 'config.json'): shutil.copyfile(Path('runs/heart/heart384_s43')/f, out/f)
     st = STAGES.get(a.stage, {})
     if not (out/'lungseg.json').exists():

@@ -65,8 +65,8 @@ from pathlib import Path
 import pandas as pd, torch
 from lungseg.data import manifest, atomic_write, pkg_path
 from lungseg.train import train
-from lungseg.model import load_model, save_model
-from harness import record_run, wingspan_rows
+from lungseg.model import load_model
+from harness import record_run, wingspan_rows, blend
 
 WISE = (0.25, 0.5, 0.75)   # the weight of the fine-tuned end in each `wise` candidate
 SOUP = (0.5, 0.75, 1.0)    # the weight of the soup of two ends in each `soup` candidate
@@ -75,22 +75,13 @@ SEEDS = dict(soup=43, soup3=44)
 REPLACED = Path('runs/robust/default_before/lungseg.pth')   # the default `wise50` replaced (SHA-256 4c1dcf5a...)
 
 
-def blend(default, end, a:float, out, name:str='wise') -> dict:
-    "Save (1 - `a`) x weights `default` + `a` x weights `end` to `out`/lungseg.pth (+ JSON, ONNX); return its metadata"
-    (m0, _), (m1, meta) = load_model(default), load_model(end)
-    s0, s1 = m0.state_dict(), m1.state_dict()
-    m1.load_state_dict({k: (1 - a)*s0[k] + a*v if v.is_floating_point() else v for k, v in s1.items()})
-    lever = meta['lever'] | dict(name=f'robust_{name}{round(100*a)}', blend=a, default=str(default), end=str(end))
-    return save_model(m1, Path(out)/'lungseg.pth', meta | dict(lever=lever))
-
-
 
 def record_blends(default, end, weights, prefix:str, out, d) -> None:
     "Blend `default` with `end` at each of `weights` into runs/robust/`prefix`<100 w>; record each on `d`'s valid rows"
     for w in weights:
         cand = f'{prefix}{round(100*w)}'
         c_out = Path('runs/robust')/cand
-        if not (c_out/'lungseg.json').exists(): blend(default, end, w, c_out, prefix)
+        if not (c_out/'lungseg.json').exists(): blend(default, end, w, c_out, f'robust_{prefix}{round(100*w)}')
         for f in ('history.csv', 'config.json'): shutil.copyfile(Path(out)/f, c_out/f)
         per = record_run(c_out, Path('records/robust')/cand, d)
         print(cand, per.groupby('source').dice.mean().round(4).to_dict(), flush=True)
@@ -126,11 +117,11 @@ if __name__ == '__main__':
     if a.stage == 'soup':
         soup = Path('runs/robust/soup_end')
         if not (soup/'lungseg.json').exists():
-            blend(Path('runs/robust/wise_end/lungseg.pth'), out/'lungseg.pth', 0.5, soup, 'soup_end')
+            blend(Path('runs/robust/wise_end/lungseg.pth'), out/'lungseg.pth', 0.5, soup, 'robust_soup_end50')
         record_blends(default, soup/'lungseg.pth', SOUP, 'soup', out, d)
     if a.stage == 'soup3':
         soup3 = Path('runs/robust/soup3_end')   # (2/3) x the two-end soup + (1/3) x the third end: the mean of three
         if not (soup3/'lungseg.json').exists():
-            blend(Path('runs/robust/soup_end/lungseg.pth'), out/'lungseg.pth', 1/3, soup3, 'soup3_end')
+            blend(Path('runs/robust/soup_end/lungseg.pth'), out/'lungseg.pth', 1/3, soup3, 'robust_soup3_end33')
         record_blends(default, soup3/'lungseg.pth', SOUP3, 'soup3_', out, d)
     if a.stage == 'wise': record_blends(default, out/'lungseg.pth', WISE, 'wise', out, d)
