@@ -15,7 +15,7 @@ from .pipeline import settings_of, shipped_models, load_meta
 from .inputcheck import check_weights
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
+__all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
            'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
            'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_text', 'framing_text',
            'film_fields', 'card_fields', 'write_model_card']
@@ -52,13 +52,17 @@ def _distill_text(d:dict) -> str:
             "their mean lung probability.")
 
 # %% ../nbs/12c_card.ipynb #760e8e4e
+SOUP_RUNS = {'robust_soup3_': 3, 'robust_soup': 2}   # lever-name prefixes of experiments/robust_finetune.py's soup stages
+
 def blend_text(meta:dict) -> str:
     "The sentences on a weight-space blend of the weights before and after the last stage (empty for plain weights)"
-    a, d = meta.get('lever', {}).get('blend'), meta.get('blend_of', {}).get('distill')
-    if a is None: return ''
-    kd = _distill_text(d).replace('The last stage', 'The stage before it') if d else ''
-    return (f" The shipped weights are {1 - a:g} × those before the last stage + {a:g} × those after it "
-            "(a weight-space ensemble, WiSE-FT), the blend chosen on valid by the rule in "
+    lever, d = meta.get('lever', {}), meta.get('blend_of', {}).get('distill')
+    if lever.get('blend') is None: return ''
+    a, kd = lever['blend'], _distill_text(d).replace('The last stage', 'The stage before it') if d else ''
+    n = next((v for k, v in SOUP_RUNS.items() if lever.get('name', '').startswith(k)), 1)
+    after = 'those after it' if n == 1 else f"the mean of those after {n} runs of it with different seeds (a model soup)"
+    return (f" The shipped weights are {1 - a:g} × those before the last stage + {a:g} × {after}. "
+            "This weight-space ensemble (WiSE-FT) is the blend chosen on valid by the rule in "
             f"experiments/robust_finetune.py.{kd}")
 
 # %% ../nbs/12c_card.ipynb #25714ddb
