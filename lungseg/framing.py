@@ -36,7 +36,7 @@ def near(lines:np.ndarray, level:int, tol:int) -> np.ndarray:
     return (np.abs(lines.astype(np.int16) - level) <= tol).mean(1)
 
 # %% ../nbs/01b_framing.ipynb #a2a7d580
-EDGE = 0.5   # how far from the film's grey an edge line lies: chosen on valid films in the robustness notebook
+EDGE = 0.7   # how far from the film's grey an edge line lies: chosen on valid films in the robustness notebook
 
 def edge_run(lines:np.ndarray, n:int, level:int, tol:int=8, edge:float=EDGE, max_edge:float=0.03) -> int:
     "How many rows of `lines` after a border of `n` rows at grey `level` are its soft edge (at most `max_edge` of all)"

@@ -311,7 +311,7 @@ function median(v) {
 // `edge_run`: how many rows of `rows` after a border of `n` rows at grey `level` are its soft edge: rows whose mean
 // lies between the film's level (the median of the next tenth of the rows' means) and the frame's, more than `edge`
 // of the way from the film's; at most `maxEdge` of all rows, none where frame and film share a grey
-export const EDGE = 0.5;  // lungseg.framing.EDGE
+export const EDGE = 0.7;  // lungseg.framing.EDGE
 
 function edgeRun(rows, n, level, tol = 8, edge = EDGE, maxEdge = 0.03) {
   const mean = r => r.reduce((c, v) => c + v, 0) / r.length;
