@@ -17,8 +17,8 @@ from .inputcheck import check_weights
 # %% auto #0
 __all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
            'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
-           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_text', 'framing_text',
-           'film_fields', 'card_fields', 'write_model_card']
+           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_soup_text', 'heart_text',
+           'framing_text', 'film_fields', 'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -52,7 +52,7 @@ def _distill_text(d:dict) -> str:
             "their mean lung probability.")
 
 # %% ../nbs/12c_card.ipynb #760e8e4e
-SOUP_RUNS = {'robust_soup3_': 3, 'robust_soup': 2}   # lever-name prefixes of experiments/robust_finetune.py's soup stages
+SOUP_RUNS = {'robust_soup3_': 3, 'robust_soup': 2}   # lever-name prefixes of robust_finetune.py's soup stages
 
 def blend_text(meta:dict) -> str:
     "The sentences on a weight-space blend of the weights before and after the last stage (empty for plain weights)"
@@ -60,7 +60,8 @@ def blend_text(meta:dict) -> str:
     if lever.get('blend') is None: return ''
     a, kd = lever['blend'], _distill_text(d).replace('The last stage', 'The stage before it') if d else ''
     n = next((v for k, v in SOUP_RUNS.items() if lever.get('name', '').startswith(k)), 1)
-    after = 'those after it' if n == 1 else f"the mean of those after {n} runs of it with different seeds (a model soup)"
+    soup = f"the mean of those after {n} runs of it with different seeds (a model soup)"
+    after = 'those after it' if n == 1 else soup
     return (f" The shipped weights are {1 - a:g} × those before the last stage + {a:g} × {after}. "
             "This weight-space ensemble (WiSE-FT) is the blend chosen on valid by the rule in "
             f"experiments/robust_finetune.py.{kd}")
@@ -274,6 +275,15 @@ the Wingspan heart masks (MIT).
 
 """)
 
+def heart_soup_text(ch:dict) -> str:
+    "The card's sentence on a soup of heart384 runs that the rule of experiments/heart.py chose (empty for one run)"
+    two = f"mean per-image difference from heart384 {ch.get('soup_mean_difference', 0):+.4f}"
+    lead = " The shipped weights are the mean of"
+    if ch['chosen'] == 'heart_soup': return f"{lead} two heart384 runs (seeds 42 and 43, a model soup): {two}."
+    if ch['chosen'] != 'heart_soup3': return ''
+    return (f"{lead} three heart384 runs (seeds 42, 43 and 44, a model soup): mean per-image difference from "
+            f"the soup of the first two {ch['soup3_mean_difference']:+.4f} (that soup's {two}).")
+
 def heart_text(meta:dict=None) -> str:
     "The card's section on the heart model of metadata `meta` (default: the shipped `weights/heart.json`, if any)"
     fn = pkg_path()/'weights'/'heart.json'
@@ -281,8 +291,7 @@ def heart_text(meta:dict=None) -> str:
     m = json.loads(fn.read_text()) if meta is None else meta
     q, ch = m['quantization'], m['source']['choice']
     v = q['valid_wingspan']
-    soup = (f" The shipped weights are the mean of two heart384 runs (seeds 42 and 43, a model soup): mean per-image "
-            f"difference from heart384 {ch['soup_mean_difference']:+.4f}." if ch['chosen'] == 'heart_soup' else '')
+    soup = heart_soup_text(ch)
     return HEART.substitute(
         mb=f"{m['onnx_bytes']/1e6:.1f}", arch=m['arch'], stage=ch['chosen'], n_train=m['n_train'],
         choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
