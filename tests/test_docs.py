@@ -9,7 +9,7 @@ it finds the same exposed field, turns a sideways film upright and turns away an
 does; bad files get a clear message. Screenshots go to `_site/_screenshots/`. Chromium is installed by `.ci/run`,
 not by this test: under CI (`CI` set) a missing browser fails the test; elsewhere it is skipped with the reason.
 """
-import base64, functools, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
+import base64, functools, inspect, http.server, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 import pytest
@@ -383,7 +383,8 @@ def test_try_pipeline_exact(site, server, browser):
     rng, enc = np.random.default_rng(25), lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
     sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
     imgs = [rng.integers(0, 256, s[:2], dtype=np.uint8) for s in sizes]
-    pp = load_meta()['pipeline']['postprocess']
+    pp = load_meta()['pipeline']['postprocess'] or {k: v.default for k, v in inspect.signature(postprocess).parameters.items()
+                                                    if v.default is not v.empty}   # shipped, else `--postprocess`'s
     blobs = [np.asarray(Image.fromarray(rng.integers(0, 256, (12, 10), dtype=np.uint8)).resize((200, 240), Image.BILINEAR)) > t
              for t in (120, 140, 160, 180)]
     prob = rng.random((384, 384), dtype=np.float32)
