@@ -384,7 +384,7 @@ def test_try_pipeline_exact(site, server, browser):
     sizes = [(256, 256, 384, 384), (1300, 1536, 867, 1024), (384, 384, 300, 500), (384, 384, 2000, 1500), (17, 33, 5, 100)]
     imgs = [rng.integers(0, 256, s[:2], dtype=np.uint8) for s in sizes]
     pp = load_meta()['pipeline']['postprocess'] or {k: v.default for k, v in inspect.signature(postprocess).parameters.items()
-                                                    if v.default is not v.empty}   # shipped, else `--postprocess`'s
+                                                    if v.default is not v.empty}   # shipped, else the function's own
     blobs = [np.asarray(Image.fromarray(rng.integers(0, 256, (12, 10), dtype=np.uint8)).resize((200, 240), Image.BILINEAR)) > t
              for t in (120, 140, 160, 180)]
     prob = rng.random((384, 384), dtype=np.float32)
