@@ -46,8 +46,8 @@ import json, argparse, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
-from lungseg.data import atomic_write, pkg_path, manifest, data_path
-from lungseg.pipeline import load_net, settings_of, run_many
+from lungseg.data import atomic_write, pkg_path, manifest, data_path, sha256
+from lungseg.pipeline import load_net, settings_of, run_many, onnx_path
 from lungseg.train import train
 from harness import record_run, wingspan_rows, blend
 STAGES = dict(heart256=dict(size=256, epochs=10, lr=2e-3, init=None),
@@ -100,7 +100,8 @@ def pseudo_rows(data, out:Path, threads:int=1) -> pd.DataFrame:
         rows.append(dict(stem=r.stem, source=f'{r.source} (pseudo-labelled)', image_path=r.image_path,
                          mask_path=str(f), split='train', convention='visible', tb=pd.NA))
     (out/'pseudo.json').write_text(json.dumps(dict(films=len(df), labelled=len(rows), skipped=skipped,
-                                                   teacher=meta.get('sha256')), indent=2))
+                                                   teacher_sha256=sha256(pkg_path()/'weights'/'heart.onnx'),
+                                                   lungs_sha256=sha256(onnx_path())), indent=2))
     return pd.DataFrame(rows)
 
 
@@ -133,4 +134,5 @@ if __name__ == '__main__':
         atomic_write(out/'lungseg.json', lambda t: t.write_text(json.dumps(meta, indent=2, default=str)))
         print(a.stage, json.dumps({k: meta[k] for k in ('valid_dice', 'train_seconds', 'hardware')}), flush=True)
     per = record_run(out, rec, d)
+    if st.get('pseudo'): shutil.copyfile(out/'pseudo'/'pseudo.json', rec/'pseudo.json')
     print(a.stage, 'valid', per.dice.describe().round(4).to_dict(), flush=True)
