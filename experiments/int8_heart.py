@@ -33,6 +33,8 @@ N_CALIB, RECS = 64, Path('records/heart')
 FORMAT = 'onnxruntime static quantization: QDQ, per-channel int8 weights, uint8 activations'
 LICENCE = ('CC BY-NC-SA 4.0: fine-tuned from the default lung weights (Shenzhen masks, CC BY-NC-SA 4.0) on the '
            'Wingspan heart masks (MIT)')
+if json.loads((RECS/'choice.json').read_text())['chosen'] == 'heart_pseudo':   # its rows: experiments/heart.py
+    LICENCE += ' and on the Kaggle train films (Shenzhen, Montgomery) with heart masks drawn by the previous heart model'
 
 
 def float_ends(fn) -> list:
