@@ -17,7 +17,7 @@ from .inputcheck import check_weights
 # %% auto #0
 __all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
            'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
-           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_soup_text', 'heart_text',
+           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_stage_text', 'heart_text',
            'framing_text', 'film_fields', 'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
@@ -271,15 +271,19 @@ the $n Wingspan valid images $dice_float with the float graph and $dice_int8 wit
 $diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold; $pp The framing step and the input \
 check are the lung model's.
 Licence: **CC BY-NC-SA 4.0**, as the lung weights: it is fine-tuned from them (Shenzhen masks, CC BY-NC-SA 4.0), on \
-the Wingspan heart masks (MIT).
+the Wingspan heart masks (MIT)$pseudo_licence.
 
 """)
 
-def heart_soup_text(ch:dict) -> str:
-    "The card's sentence on a soup of heart384 runs that the rule of experiments/heart.py chose (empty for one run)"
+def heart_stage_text(ch:dict) -> str:
+    "The card's sentence on the soup or the pseudo-labelled stage that the rule of experiments/heart.py chose, if any"
     two = f"mean per-image difference from heart384 {ch.get('soup_mean_difference', 0):+.4f}"
     lead = " The shipped weights are the mean of"
     if ch['chosen'] == 'heart_soup': return f"{lead} two heart384 runs (seeds 42 and 43, a model soup): {two}."
+    if ch['chosen'] == 'heart_pseudo':
+        return (" The shipped weights are that soup of two heart384 runs (seeds 42 and 43; its " + two + "), trained "
+                "further on the Wingspan train films and the Kaggle train films, whose heart masks the soup drew "
+                f"itself (pseudo-labels): mean per-image difference from the soup {ch['pseudo_mean_difference']:+.4f}.")
     if ch['chosen'] != 'heart_soup3': return ''
     return (f"{lead} three heart384 runs (seeds 42, 43 and 44, a model soup): mean per-image difference from "
             f"the soup of the first two {ch['soup3_mean_difference']:+.4f} (that soup's {two}).")
@@ -291,14 +295,15 @@ def heart_text(meta:dict=None) -> str:
     m = json.loads(fn.read_text()) if meta is None else meta
     q, ch = m['quantization'], m['source']['choice']
     v = q['valid_wingspan']
-    soup = heart_soup_text(ch)
     return HEART.substitute(
         mb=f"{m['onnx_bytes']/1e6:.1f}", arch=m['arch'], stage=ch['chosen'], n_train=m['n_train'],
         choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
         variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
         diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
-        pp=heart_pp_text(m), soup=soup)
+        pp=heart_pp_text(m), soup=heart_stage_text(ch),
+        pseudo_licence=', and the Kaggle train films with heart masks drawn by an earlier heart model'
+                       if ch['chosen'] == 'heart_pseudo' else '')
 
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
