@@ -44,7 +44,7 @@ Resumable (rerun the same command). Writes runs/heart/<stage>/ and its small rec
 """
 import json, argparse, shutil
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 from PIL import Image
 from lungseg.data import atomic_write, pkg_path, manifest, data_path, sha256
 from lungseg.pipeline import load_net, settings_of, run_many, onnx_path
@@ -82,27 +82,33 @@ def choose(recs=Path('records/heart')) -> dict:
     return out
 
 
-def pseudo_rows(data, out:Path, threads:int=1) -> pd.DataFrame:
-    "Train rows of the Kaggle train-split films labelled by the shipped heart pipeline (masks made once, in `out`)"
-    df = manifest(data, check=False)[0].query("split == 'train'").reset_index(drop=True)
-    out.mkdir(parents=True, exist_ok=True)
+def pseudo_label(df:pd.DataFrame, out:Path, threads:int=1) -> dict:
+    "Write the shipped heart pipeline's mask of each film of `df` to `out`; {stem: why} of the films it gives none"
     net, meta = load_net(threads=threads)
-    rows, skipped = [], {}
+    skipped = {}
     for (_, r), (_, res) in zip(df.iterrows(), run_many(df.image_path.tolist(), net, settings_of(meta, heart=True))):
         why = 'rejected' if res.rejected else 'turned or inverted' if res.rotation or res.inverted else \
               'no heart' if res.heart is None or not res.heart.any() else None
-        if why:
-            skipped[r.stem] = why
-            continue
-        f = out/f'{r.stem}_heart.png'
-        png = lambda t: Image.fromarray(res.heart.astype(np.uint8)*255).save(t, format='png')
-        if not f.exists(): atomic_write(f, png)
-        rows.append(dict(stem=r.stem, source=f'{r.source} (pseudo-labelled)', image_path=r.image_path,
-                         mask_path=str(f), split='train', convention='visible', tb=pd.NA))
-    (out/'pseudo.json').write_text(json.dumps(dict(films=len(df), labelled=len(rows), skipped=skipped,
-                                                   teacher_sha256=sha256(pkg_path()/'weights'/'heart.onnx'),
-                                                   lungs_sha256=sha256(onnx_path())), indent=2))
-    return pd.DataFrame(rows)
+        png = lambda t: Image.fromarray(res.heart.astype('uint8')*255).save(t, format='png')
+        if why: skipped[r.stem] = why
+        else: atomic_write(out/f'{r.stem}_heart.png', png)
+    return skipped
+
+
+def pseudo_rows(data, out:Path, threads:int=1) -> pd.DataFrame:
+    "Train rows of the Kaggle train-split films labelled by the shipped heart pipeline (labelled once, in `out`)"
+    df = manifest(data, check=False)[0].query("split == 'train'").reset_index(drop=True)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out/'pseudo.json').exists():
+        skipped = pseudo_label(df, out, threads)
+        rec = dict(films=len(df), labelled=len(df) - len(skipped), skipped=skipped,
+                   teacher_sha256=sha256(pkg_path()/'weights'/'heart.onnx'), lungs_sha256=sha256(onnx_path()))
+        atomic_write(out/'pseudo.json', lambda t: Path(t).write_text(json.dumps(rec, indent=2)))
+    skipped = json.loads((out/'pseudo.json').read_text())['skipped']
+    d = df[~df.stem.isin(skipped)]
+    return pd.DataFrame(dict(stem=d.stem, source=d.source + ' (pseudo-labelled)', image_path=d.image_path,
+                             mask_path=[str(out/f'{s}_heart.png') for s in d.stem], split='train',
+                             convention='visible', tb=pd.NA))
 
 
 if __name__ == '__main__':

@@ -33,8 +33,12 @@ N_CALIB, RECS = 64, Path('records/heart')
 FORMAT = 'onnxruntime static quantization: QDQ, per-channel int8 weights, uint8 activations'
 LICENCE = ('CC BY-NC-SA 4.0: fine-tuned from the default lung weights (Shenzhen masks, CC BY-NC-SA 4.0) on the '
            'Wingspan heart masks (MIT)')
-if json.loads((RECS/'choice.json').read_text())['chosen'] == 'heart_pseudo':   # its rows: experiments/heart.py
-    LICENCE += ' and on the Kaggle train films (Shenzhen, Montgomery) with heart masks drawn by the previous heart model'
+PSEUDO = ' and on the Kaggle train films (Shenzhen, Montgomery) with heart masks drawn by the previous heart model'
+
+
+def licence(stage:str) -> str:
+    "The licence line of heart stage `stage` (heart_pseudo also learned from the Kaggle films: experiments/heart.py)"
+    return LICENCE + (PSEUDO if stage == 'heart_pseudo' else '')
 
 
 def float_ends(fn) -> list:
@@ -76,7 +80,8 @@ def ship(meta:dict, q, quant:dict, choice:dict):
     shutil.copyfile(q, dst)
     meta = {k: v for k, v in meta.items() if k not in ('weights', 'sha256', 'size_bytes')}
     meta |= dict(structure='heart', onnx=dst.name, onnx_sha256=sha256(dst), onnx_bytes=dst.stat().st_size,
-                 licence=LICENCE, source=dict(choice=choice, record=str(RECS/choice['chosen'])), quantization=quant)
+                 licence=licence(choice['chosen']), source=dict(choice=choice, record=str(RECS/choice['chosen'])),
+                 quantization=quant)
     atomic_write(dst.with_suffix('.json'), lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str) + '\n'))
     return meta
 

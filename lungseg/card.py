@@ -270,8 +270,7 @@ Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibr
 the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
 $diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold; $pp The framing step and the input \
 check are the lung model's.
-Licence: **CC BY-NC-SA 4.0**, as the lung weights: it is fine-tuned from them (Shenzhen masks, CC BY-NC-SA 4.0), on \
-the Wingspan heart masks (MIT)$pseudo_licence.
+Licence: **CC BY-NC-SA 4.0**, as the lung weights: $licence.
 
 """)
 
@@ -301,9 +300,7 @@ def heart_text(meta:dict=None) -> str:
         variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
         diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
-        pp=heart_pp_text(m), soup=heart_stage_text(ch),
-        pseudo_licence=', and the Kaggle train films with heart masks drawn by an earlier heart model'
-                       if ch['chosen'] == 'heart_pseudo' else '')
+        pp=heart_pp_text(m), soup=heart_stage_text(ch), licence=m['licence'].split(': ', 1)[-1])
 
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
