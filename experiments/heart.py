@@ -50,7 +50,7 @@ measured once on the Wingspan test fold and on JSRT/SCR by nbs/17_heart.ipynb an
 pipeline, `lungseg predict --heart`); records/heart/heart256/external.csv is the float heart256 graph's earlier record of
 the same. No threshold, size or post-processing is chosen on test or JSRT.
 
-    python experiments/heart.py WINGSPAN_DIR [--stage heart256|...|heart_pseudo2|heart_pseudo_soup] [--choose] [--threads N]
+    python experiments/heart.py WINGSPAN_DIR [--stage heart256|...|heart_pseudo_soup] [--choose] [--threads N]
 
 Resumable (rerun the same command). Writes runs/heart/<stage>/ and its small record to records/heart/<stage>/.
 """
@@ -135,7 +135,7 @@ if __name__ == '__main__':
     p.add_argument('wingspan')
     p.add_argument('--stage', default='heart256', choices=list(STAGES) + list(SOUPS))
     p.add_argument('--choose', action='store_true', help='apply the rules of the docstring to the recorded stages')
-    p.add_argument('--data', default=None, help='the Kaggle data folder (default: LUNGSEG_DATA), for the pseudo-labelled stages')
+    p.add_argument('--data', default=None, help='the Kaggle folder (default: LUNGSEG_DATA), for pseudo-labels')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads (the record names them)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
