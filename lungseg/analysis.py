@@ -24,7 +24,7 @@ __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 
            'QC_MAX_FLAGGED', 'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table',
            'ece', 'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'target_rows', 'final_variant',
            'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test',
-           'error_near_boundary', 'opacity_errors']
+           'record_heldout', 'error_near_boundary', 'opacity_errors']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -300,6 +300,18 @@ def record_test(weights, per:pd.DataFrame, card=None) -> dict:
     meta |= dict(test=s.reset_index().round(4).to_dict('records'), test_settings=settings_of(meta))
     atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     write_model_card(meta, s, card or fn.parent.parent/'MODEL_CARD.md')
+    return meta
+
+# %% ../nbs/14_error_analysis.ipynb #ed3c5169
+def record_heldout(weights, heldout:dict) -> dict:
+    "Store `heldout` (a summary measured once on held-out films, with its `onnx_sha256`) in the JSON beside `weights`"
+    fn = meta_path(onnx_path(weights))
+    meta = json.loads(fn.read_text())
+    if meta.get('onnx_sha256') != heldout['onnx_sha256']:
+        got = heldout['onnx_sha256'][:12]
+        raise ValueError(f"{fn}: held-out results measured with another model (ONNX sha256 {got}…)")
+    meta |= dict(heldout=heldout | dict(settings=settings_of(meta)))
+    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
     return meta
 
 # %% ../nbs/14_error_analysis.ipynb #we01a7c1

@@ -15,10 +15,11 @@ from .pipeline import settings_of, shipped_models, load_meta
 from .inputcheck import check_weights
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD', 'train_stages',
-           'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text', 'quant_text',
-           'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text', 'heart_stage_text', 'heart_text',
-           'framing_text', 'film_fields', 'card_fields', 'write_model_card']
+__all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART_SETS', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD',
+           'train_stages', 'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text',
+           'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text',
+           'heart_heldout_text', 'heart_stage_text', 'heart_text', 'framing_text', 'film_fields', 'card_fields',
+           'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -260,6 +261,25 @@ def heart_pp_text(m:dict) -> str:
             f"{e['dice_pp']:.4f}, mean absolute CTR difference from the reference masks' {e['ctr_error']:.4f} to "
             f"{e['ctr_error_pp']:.4f}.")
 
+# %% ../nbs/12c_card.ipynb #bdaa9289
+HEART_SETS = {'wingspan-test': ('Wingspan test films', "the Wingspan authors' CTR"),
+              'jsrt': ('JSRT films', 'the CTR of the SCR reference masks')}
+
+def heart_heldout_text(m:dict) -> str:
+    "The card's sentences on the heart model's held-out results (the `heldout` block of its JSON), if any"
+    h = m.get('heldout')
+    if not h: return ''
+    name = lambda k, i: HEART_SETS.get(k, (k, k))[i]
+    dice = '; '.join(f"{v['dice']:.4f} (p5 {v['p5']:.4f}) on the {v['films']} {name(k, 0)}"
+                     for k, v in h['dice'].items())
+    ctr = '; '.join(f"against {name(k, 1)} ({a['n']} films) bias {a['bias']:+.4f}, 95 % limits {a['loa_lo']:+.4f} "
+                    f"to {a['loa_hi']:+.4f}, ICC {a['icc']:.3f}, kappa {a['kappa']:.3f} for CTR > 0.5"
+                    for k, a in h['ctr'].items())
+    return (f"\nHeld out, measured once by {h['measured_by']} (the pipeline of `lungseg predict --heart`): "
+            f"heart Dice {dice}. CTR {ctr}. The model learned Wingspan's outlines, which start higher than SCR's: "
+            f"on JSRT its heart's top lies a median {h['jsrt_top_px']:.0f} px above SCR's on the 512-px films "
+            f"({h['jsrt_top_share']:.0%} of the heart's height).")
+
 # %% ../nbs/12c_card.ipynb #3460fb03
 HEART = Template("""## The heart model
 `--heart` also outlines the heart, with `weights/heart.onnx` ($mb MB): the default's network (`$arch`) fine-tuned on \
@@ -269,7 +289,7 @@ valid $mean_difference over $n_choice images.$soup
 Its ONNX graph is an int8 copy made as the default's (variant `$variant`, calibrated on $calibration): heart Dice on \
 the $n Wingspan valid images $dice_float with the float graph and $dice_int8 with the int8 graph (paired difference \
 $diff, $diff_lo to $diff_hi; `$record`). Settings: threshold $threshold; $pp The framing step and the input \
-check are the lung model's.
+check are the lung model's.$heldout
 Licence: **CC BY-NC-SA 4.0**, as the lung weights: $licence.
 
 """)
@@ -300,7 +320,8 @@ def heart_text(meta:dict=None) -> str:
         variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
         diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
-        pp=heart_pp_text(m), soup=heart_stage_text(ch), licence=m['licence'].split(': ', 1)[-1])
+        pp=heart_pp_text(m), soup=heart_stage_text(ch),
+        heldout=heart_heldout_text(m), licence=m['licence'].split(': ', 1)[-1])
 
 # %% ../nbs/12c_card.ipynb #d34a3ecf
 def framing_text(meta:dict) -> str:
