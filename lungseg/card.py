@@ -272,13 +272,14 @@ def heart_heldout_text(m:dict) -> str:
     name = lambda k, i: HEART_SETS.get(k, (k, k))[i]
     dice = '; '.join(f"{v['dice']:.4f} (p5 {v['p5']:.4f}) on the {v['films']} {name(k, 0)}"
                      for k, v in h['dice'].items())
-    ctr = '; '.join(f"against {name(k, 1)} ({a['n']} films) bias {a['bias']:+.4f}, 95 % limits {a['loa_lo']:+.4f} "
+    ctr = '; '.join(f"against {name(k, 1)} ({a['n']} films): bias {a['bias']:+.4f}, 95 % limits {a['loa_lo']:+.4f} "
                     f"to {a['loa_hi']:+.4f}, ICC {a['icc']:.3f}, kappa {a['kappa']:.3f} for CTR > 0.5"
                     for k, a in h['ctr'].items())
-    return (f"\nHeld out, measured once by {h['measured_by']} (the pipeline of `lungseg predict --heart`): "
+    px, where = abs(h['jsrt_top_px']), 'above' if h['jsrt_top_px'] < 0 else 'below'
+    return (f"\nHeld out, measured once by {h['measured_by']} through the pipeline of `lungseg predict --heart`: "
             f"heart Dice {dice}. CTR {ctr}. The model learned Wingspan's outlines, which start higher than SCR's: "
-            f"on JSRT its heart's top lies a median {h['jsrt_top_px']:.0f} px above SCR's on the 512-px films "
-            f"({h['jsrt_top_share']:.0%} of the heart's height).")
+            f"on JSRT its heart's top lies a median {px:.0f} px {where} SCR's on the 512-px films "
+            f"({abs(h['jsrt_top_share']):.0%} of the heart's height).")
 
 # %% ../nbs/12c_card.ipynb #3460fb03
 HEART = Template("""## The heart model
