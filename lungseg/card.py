@@ -18,8 +18,8 @@ from .inputcheck import check_weights
 __all__ = ['PRETRAINED', 'SOUP_RUNS', 'QUANT', 'INPUT_CHECK', 'HEART_SETS', 'HEART', 'SHOWN_PLAIN', 'SHOWN_FILM', 'CARD',
            'train_stages', 'total_train_seconds', 'blend_text', 'schedule_text', 'init_text', 'teacher_text',
            'quant_text', 'pipeline_text', 'alternatives_text', 'input_check_text', 'heart_pp_text',
-           'heart_heldout_text', 'heart_stage_text', 'heart_text', 'framing_text', 'film_fields', 'card_fields',
-           'write_model_card']
+           'heart_heldout_text', 'heart_stage_text', 'heart_round_text', 'heart_text', 'framing_text', 'film_fields',
+           'card_fields', 'write_model_card']
 
 # %% ../nbs/12c_card.ipynb #13274a40
 PRETRAINED = {  # network -> the pretrained weights it starts from, where they come from, and their licence
@@ -300,13 +300,26 @@ def heart_stage_text(ch:dict) -> str:
     two = f"mean per-image difference from heart384 {ch.get('soup_mean_difference', 0):+.4f}"
     lead = " The shipped weights are the mean of"
     if ch['chosen'] == 'heart_soup': return f"{lead} two heart384 runs (seeds 42 and 43, a model soup): {two}."
-    if ch['chosen'] == 'heart_pseudo':
-        return (" The shipped weights are that soup of two heart384 runs (seeds 42 and 43; its " + two + "), trained "
-                "further on the Wingspan train films and the Kaggle train films, whose heart masks the soup drew "
-                f"itself (pseudo-labels): mean per-image difference from the soup {ch['pseudo_mean_difference']:+.4f}.")
+    if ch['chosen'].startswith('heart_pseudo'):
+        first = ch['chosen'] == 'heart_pseudo'
+        return ((" The shipped weights are that soup" if first else " That soup") + " of two heart384 runs (seeds 42 "
+                f"and 43; its {two}), {'' if first else 'was '}trained further on the Wingspan train films and the "
+                "Kaggle train films, whose heart masks the soup drew itself (pseudo-labels): mean per-image difference "
+                f"from the soup {ch['pseudo_mean_difference']:+.4f}." + heart_round_text(ch))
     if ch['chosen'] != 'heart_soup3': return ''
     return (f"{lead} three heart384 runs (seeds 42, 43 and 44, a model soup): mean per-image difference from "
             f"the soup of the first two {ch['soup3_mean_difference']:+.4f} (that soup's {two}).")
+
+def heart_round_text(ch:dict) -> str:
+    "The card's sentences on the second round of pseudo-labels, if the rule chose it or the soup of the two rounds"
+    if ch['chosen'] not in ('heart_pseudo2', 'heart_pseudo_soup'): return ''
+    d2 = ch['pseudo2_mean_difference']
+    out = (" In a second round that model outlined the Kaggle train films and the 96 Kaggle films without a lung mask, "
+           "and a run from its weights (seed 43) learned from those outlines: mean per-image difference from the first "
+           f"round {d2:+.4f}.")
+    if ch['chosen'] == 'heart_pseudo2': return out + " The shipped weights are that run's."
+    return out + (" The shipped weights are the mean of the two rounds' (a model soup): mean per-image difference "
+                  f"from the {'second' if d2 >= 0 else 'first'} round {ch['pseudo_soup_mean_difference']:+.4f}.")
 
 def heart_text(meta:dict=None) -> str:
     "The card's section on the heart model of metadata `meta` (default: the shipped `weights/heart.json`, if any)"
