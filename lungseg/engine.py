@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
-from .data import atomic_write, clean_temps
+from .data import atomic_write, clean_temps, pkg_path
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed, pipeline_opts
+from .pipeline import load_meta, HEART_WEIGHTS
+from .inputcheck import check_weights
 from .framing import field_text
 from .journal import error_row, RunBusy, Journal, journal_name
 
 # %% auto #0
-__all__ = ['Job', 'STOP_AFTER', 'failed_row', 'rejected_row', 'write_csv', 'run_key', 'image_rows', 'local_rows', 'dask_rows',
-           'stop_after', 'RunSpec', 'run_spec', 'run_job']
+__all__ = ['Job', 'STOP_AFTER', 'failed_row', 'rejected_row', 'write_csv', 'helper_models', 'run_key', 'image_rows', 'local_rows',
+           'dask_rows', 'stop_after', 'RunSpec', 'run_spec', 'run_job']
 
 # %% ../nbs/02a_engine.ipynb #5b6c2a72
 def failed_row(f, fail:Failed) -> dict:
@@ -50,11 +52,18 @@ def write_csv(fn, rows, cols:list):
             for r in rows: w.writerow({k: _cell(v) for k, v in r.items()})
     atomic_write(fn, _w)
 
+# %% ../nbs/02a_engine.ipynb #8b362295
+def helper_models(s:dict) -> dict:
+    "ONNX SHA-256 of the shipped models that settings `s` run beside the lung model: the input check, the heart"
+    fns = dict(input_check=check_weights(), heart=pkg_path()/'weights'/HEART_WEIGHTS)
+    return {k: load_meta(fn).get('onnx_sha256') for k, fn in fns.items() if s.get(k)}
+
 # %% ../nbs/02a_engine.ipynb #2d4d03bc
 def run_key(meta:dict, s:dict, **opts) -> str:
-    "Short hash of the model (ONNX SHA-256), settings `s` and output options `opts`: one key, interchangeable outputs"
-    js = json.dumps(dict(model=meta.get('onnx_sha256'), settings=s, **opts), sort_keys=True, default=str)
-    return hashlib.sha256(js.encode()).hexdigest()[:16]
+    "Short hash of the model (ONNX SHA-256), the models beside it, settings `s` and output options `opts`"
+    helpers = helper_models(s)
+    key = dict(model=meta.get('onnx_sha256'), settings=s, **(dict(helpers=helpers) if helpers else {}), **opts)
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/02a_engine.ipynb #4e0741ee
 def image_rows(files, net, s:dict, work, outs_of, bs:int=8, submit=None):
