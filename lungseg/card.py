@@ -279,7 +279,7 @@ def heart_heldout_text(m:dict) -> str:
     return (f"\nHeld out, measured once by {h['measured_by']} through the pipeline of `lungseg predict --heart`: "
             f"heart Dice {dice}. CTR {ctr}. The model learned Wingspan's outlines, which start higher than SCR's: "
             f"on JSRT its heart's top lies a median {px:.0f} px {where} SCR's on the 512-px films "
-            f"({abs(h['jsrt_top_share']):.0%} of the heart's height).")
+            f"({abs(h['jsrt_top_share'])*100:.1f} % of the heart's height).")
 
 # %% ../nbs/12c_card.ipynb #3460fb03
 HEART = Template("""## The heart model
