@@ -331,7 +331,8 @@ def heart_text(meta:dict=None) -> str:
     return HEART.substitute(
         mb=f"{m['onnx_bytes']/1e6:.1f}", arch=m['arch'], stage=ch['chosen'], n_train=m['n_train'],
         choice_rule=ch['rule'], mean_difference=f"{ch['mean_difference']:+.4f}", n_choice=ch['n'],
-        variant=q['variant'], calibration=q['calibration'], n=v['n'], dice_float=f"{v['dice_float']:.4f}",
+        variant=q['variant'], calibration=q['calibration'] + (f"; {q['chosen_by']}" if q.get('chosen_by') else ''),
+        n=v['n'], dice_float=f"{v['dice_float']:.4f}",
         dice_int8=f"{v['dice_int8']:.4f}", diff=f"{v['diff']:+.4f}", diff_lo=f"{v['diff_lo']:+.4f}",
         diff_hi=f"{v['diff_hi']:+.4f}", record=q['record'], threshold=settings_of(m)['threshold'],
         pp=heart_pp_text(m), soup=heart_stage_text(ch),
