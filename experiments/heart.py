@@ -59,7 +59,7 @@ from pathlib import Path
 import pandas as pd, torch
 from PIL import Image
 from lungseg.data import atomic_write, pkg_path, manifest, data_path, sha256
-from lungseg.pipeline import load_net, settings_of, run_many, onnx_path
+from lungseg.pipeline import load_net, settings_of, run_many, onnx_path, heart_weights
 from lungseg.train import train
 from harness import record_run, wingspan_rows, blend
 STAGES = dict(heart256=dict(size=256, epochs=10, lr=2e-3, init=None),
@@ -121,7 +121,7 @@ def pseudo_rows(data, out:Path, threads:int=1, unmasked:bool=False) -> pd.DataFr
     if not (out/'pseudo.json').exists():
         skipped = pseudo_label(df, out, threads)
         rec = dict(films=len(df), labelled=len(df) - len(skipped), skipped=skipped,
-                   teacher_sha256=sha256(pkg_path()/'weights'/'heart.onnx'), lungs_sha256=sha256(onnx_path()))
+                   teacher_sha256=sha256(heart_weights()), lungs_sha256=sha256(onnx_path()))
         atomic_write(out/'pseudo.json', lambda t: Path(t).write_text(json.dumps(rec, indent=2)))
     skipped = json.loads((out/'pseudo.json').read_text())['skipped']
     d = df[~df.stem.isin(skipped)]

@@ -35,9 +35,9 @@ records/heart/int8/variants.json keeps every variant's summary and valid_per_ima
 import json, argparse, shutil, time
 from pathlib import Path
 import onnx, pandas as pd
-from lungseg.data import atomic_write, sha256, pkg_path, manifest, data_path
+from lungseg.data import atomic_write, sha256, manifest, data_path
 from lungseg.inputcheck import OnnxNet
-from lungseg.pipeline import load_image
+from lungseg.pipeline import load_image, heart_weights
 from lungseg.model import quantize_onnx
 from lungseg.evaluate import evaluate_model, bootstrap_ci
 from lungseg.train import hardware
@@ -92,7 +92,7 @@ def valid_dice(src, q, meta, d) -> pd.DataFrame:
     return per.assign(dice_int8=evaluate_model(OnnxNet(q), meta, d, 'valid').dice.to_numpy())
 
 
-def summary_of(per:pd.DataFrame, src, q, keep:list, name:str='wing64') -> dict:
+def summary_of(per:pd.DataFrame, src, q, keep:list, name:str) -> dict:
     "The `quantization` block: how the int8 graph of variant `name` was made and its valid Dice against the float graph"
     m, lo, hi = bootstrap_ci((per.dice_int8 - per.dice_float).to_numpy())
     valid = dict(n=len(per), dice_float=round(per.dice_float.mean(), 4), dice_int8=round(per.dice_int8.mean(), 4),
@@ -107,7 +107,7 @@ def summary_of(per:pd.DataFrame, src, q, keep:list, name:str='wing64') -> dict:
 
 def ship(meta:dict, q, quant:dict, choice:dict):
     "Write lungseg/weights/heart.onnx and heart.json"
-    dst = pkg_path()/'weights'/'heart.onnx'
+    dst = heart_weights()
     shutil.copyfile(q, dst)
     meta = {k: v for k, v in meta.items() if k not in ('weights', 'sha256', 'size_bytes')}
     meta |= dict(structure='heart', classes=['background', 'heart'], onnx=dst.name, onnx_sha256=sha256(dst),

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from scipy import stats, ndimage
 from .data import read_mask, atomic_write
 from .pipeline import (load_image, net_probs, upsample, finish, qc_score, settings_of, load_net,
-    meta_path, onnx_path, UNDECIDED)
+    meta_path, onnx_path, load_meta, UNDECIDED)
 from .masks import outline
 from .evaluate import (dice_score, iou_score, boundary_metrics, evaluate_model, bootstrap_ci,
     summarize_metrics, split_rows)
@@ -23,8 +23,8 @@ from .card import write_model_card
 __all__ = ['AGE_BANDS', 'AGE_LABELS', 'FP_RGB', 'FN_RGB', 'GT_RGB', 'PRED_RGB', 'VARIANTS', 'PP_CANDIDATE', 'QC_BAND', 'METRICS',
            'QC_MAX_FLAGGED', 'add_groups', 'breakdown', 'error_overlay', 'flip_disagreement', 'reliability_table',
            'ece', 'variant_settings', 'analyse_split', 'variant', 'compare_variants', 'target_rows', 'final_variant',
-           'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'write_pipeline', 'cross_source', 'record_test',
-           'record_heldout', 'error_near_boundary', 'opacity_errors']
+           'choose_threshold', 'decide_pipeline', 'decide_from_valid', 'store_block', 'write_pipeline', 'cross_source',
+           'record_test', 'record_heldout', 'error_near_boundary', 'opacity_errors']
 
 # %% ../nbs/14_error_analysis.ipynb #22001d29
 AGE_BANDS = (0, 18, 40, 60, 200)  # edges of the age bands (years), left-closed
@@ -258,16 +258,21 @@ def decide_from_valid(res:pd.DataFrame, # an `analyse_split` result on valid
         tta=ev('tta', ['dice', 'dice_lo', 'dice_hi']),
         qc_spearman=round(float(stats.spearmanr(res[qc_col], dice).statistic), 4)))
 
+# %% ../nbs/14_error_analysis.ipynb #eaed4fec
+def store_block(weights, key:str, block:dict, what:str) -> dict:
+    "Store `block` as `key` in the JSON beside `weights`, refusing one made with another ONNX graph than that JSON's"
+    fn = meta_path(onnx_path(weights))
+    meta = json.loads(fn.read_text())
+    if meta.get('onnx_sha256') != block['onnx_sha256']:
+        raise ValueError(f"{fn}: {what} made with another model (ONNX sha256 {block['onnx_sha256'][:12]}…)")
+    meta[key] = block
+    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
+    return meta
+
 # %% ../nbs/14_error_analysis.ipynb #39155448
 def write_pipeline(weights, decision:dict) -> dict:
     "Store `decision` (`decide_pipeline`'s) as the `pipeline` block of the JSON beside `weights`; return the metadata"
-    fn = meta_path(onnx_path(weights))
-    meta = json.loads(fn.read_text())
-    if meta.get('onnx_sha256') != decision['onnx_sha256']:
-        raise ValueError(f"{fn}: decision made for another model (ONNX sha256 {decision['onnx_sha256'][:12]}…)")
-    meta['pipeline'] = decision
-    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
-    return meta
+    return store_block(weights, 'pipeline', decision, 'the pipeline decision')
 
 # %% ../nbs/14_error_analysis.ipynb #94daf45e
 def cross_source(df:pd.DataFrame, # manifest with `split`
@@ -305,14 +310,8 @@ def record_test(weights, per:pd.DataFrame, card=None) -> dict:
 # %% ../nbs/14_error_analysis.ipynb #ed3c5169
 def record_heldout(weights, heldout:dict) -> dict:
     "Store `heldout` (a summary measured once on held-out films, with its `onnx_sha256`) in the JSON beside `weights`"
-    fn = meta_path(onnx_path(weights))
-    meta = json.loads(fn.read_text())
-    if meta.get('onnx_sha256') != heldout['onnx_sha256']:
-        got = heldout['onnx_sha256'][:12]
-        raise ValueError(f"{fn}: held-out results measured with another model (ONNX sha256 {got}…)")
-    meta |= dict(heldout=heldout | dict(settings=settings_of(meta)))
-    atomic_write(fn, lambda t: Path(t).write_text(json.dumps(meta, indent=2, default=str)))
-    return meta
+    settings = settings_of(load_meta(onnx_path(weights)))
+    return store_block(weights, 'heldout', heldout | dict(settings=settings), 'held-out results')
 
 # %% ../nbs/14_error_analysis.ipynb #we01a7c1
 def error_near_boundary(pred:np.ndarray, gt:np.ndarray, px:int=2) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 from string import Template
 import pandas as pd
 from .data import pkg_path, load_split, load_conventions, source_of
-from .pipeline import settings_of, shipped_models, load_meta
+from .pipeline import settings_of, shipped_models, load_meta, meta_path, heart_weights
 from .inputcheck import check_weights
 
 # %% auto #0
@@ -323,7 +323,7 @@ def heart_round_text(ch:dict) -> str:
 
 def heart_text(meta:dict=None) -> str:
     "The card's section on the heart model of metadata `meta` (default: the shipped `weights/heart.json`, if any)"
-    fn = pkg_path()/'weights'/'heart.json'
+    fn = meta_path(heart_weights())
     if meta is None and not fn.exists(): return ''
     m = json.loads(fn.read_text()) if meta is None else meta
     q, ch = m['quantization'], m['source']['choice']

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
-from .data import atomic_write, clean_temps, pkg_path
+from .data import atomic_write, clean_temps
 from fastcore.meta import delegates
 from .pipeline import load_net, settings_of, onnx_path, extent_model, run_many, Failed, pipeline_opts
-from .pipeline import load_meta, HEART_WEIGHTS
+from .pipeline import load_meta, heart_weights
 from .inputcheck import check_weights
 from .framing import field_text
 from .journal import error_row, RunBusy, Journal, journal_name
@@ -55,7 +55,7 @@ def write_csv(fn, rows, cols:list):
 # %% ../nbs/02a_engine.ipynb #8b362295
 def helper_models(s:dict) -> dict:
     "ONNX SHA-256 of the shipped models that settings `s` run beside the lung model: the input check, the heart"
-    fns = dict(input_check=check_weights(), heart=pkg_path()/'weights'/HEART_WEIGHTS)
+    fns = dict(input_check=check_weights(), heart=heart_weights())
     return {k: load_meta(fn).get('onnx_sha256') for k, fn in fns.items() if s.get(k)}
 
 # %% ../nbs/02a_engine.ipynb #2d4d03bc

@@ -22,8 +22,8 @@ from .inputcheck import NO_CHECK, CHECK_WEIGHTS, load_checker, upright, as_given
 __all__ = ['WORK_SIDE', 'UNDECIDED', 'Result', 'WEIGHTS', 'HEART_WEIGHTS', 'EXTENTS', 'shrink', 'load_image', 'net_probs',
            'upsample', 'component_stats', 'label16', 'postprocess', 'qc_score', 'settings_of', 'setting_overrides',
            'pipeline_opts', 'mask_of', 'finish', 'framed', 'check_loaded', 'upright_maps', 'heart_maps', 'run_pipeline',
-           'Failed', 'run_many', 'default_weights', 'meta_path', 'load_meta', 'shipped_models', 'onnx_path',
-           'extent_model', 'load_net', 'heart_net', 'segment_many', 'segment']
+           'Failed', 'run_many', 'default_weights', 'meta_path', 'heart_weights', 'load_meta', 'shipped_models',
+           'onnx_path', 'extent_model', 'load_net', 'heart_net', 'segment_many', 'segment']
 
 # %% ../nbs/01_pipeline.ipynb #ecf2649d
 WORK_SIDE = 1024  # longest side of the working copy an image is reduced to before prediction
@@ -312,6 +312,11 @@ def meta_path(fn) -> Path:
     "The JSON metadata file beside weights `fn` (.onnx or .pth)"
     return Path(fn).with_suffix('.json')
 
+# %% ../nbs/01_pipeline.ipynb #b02ae550
+def heart_weights() -> Path:
+    "The heart model's ONNX shipped inside the package (`lungseg predict --heart`)"
+    return pkg_path()/'weights'/HEART_WEIGHTS
+
 # %% ../nbs/01_pipeline.ipynb #c64404eb
 def load_meta(fn=None) -> dict:
     "The JSON metadata beside weights `fn` (default: the shipped model)"
@@ -361,7 +366,7 @@ def load_net(model=None, threads:int=0) -> tuple:
 # %% ../nbs/01_pipeline.ipynb #5e03ff02
 def heart_net(threads:int=0) -> tuple:
     "(network, metadata, pipeline settings) of the shipped heart model (`HEART_WEIGHTS`)"
-    net, meta = load_net(pkg_path()/'weights'/HEART_WEIGHTS, threads)
+    net, meta = load_net(heart_weights(), threads)
     return net, meta, settings_of(meta)
 
 # %% ../nbs/01_pipeline.ipynb #1ce76d40

@@ -102,14 +102,13 @@ def ort_web(dest: Path):
 
 def try_page(site: Path) -> str:
     "The Try-it page's files in `site/try/` (scripts, models and their JSON, samples, onnxruntime-web); its source"
-    from lungseg.pipeline import default_weights, meta_path, load_meta, settings_of, HEART_WEIGHTS
+    from lungseg.pipeline import default_weights, meta_path, load_meta, settings_of, heart_weights
     from lungseg.data import sample_path, pkg_path
     from lungseg.inputcheck import check_weights
     from lungseg.measure import MEASURE_FILE, ctr_definition
-    heart_weights = pkg_path()/'weights'/HEART_WEIGHTS
     shutil.rmtree(d := site/'try', ignore_errors=True)
     shutil.copytree(TRY, d, ignore=shutil.ignore_patterns('*.md'))
-    for w in (default_weights(), check_weights(), heart_weights):
+    for w in (default_weights(), check_weights(), heart_weights()):
         for f in (w, meta_path(w)): shutil.copy(f, d)
     shutil.copy(pkg_path()/MEASURE_FILE, d)   # the CTR's definition, read by the page as lungseg.measure reads it
     shutil.copytree(sample_path()/'images', d/'samples')
