@@ -117,7 +117,7 @@ def try_page(site: Path) -> str:
     s = settings_of(load_meta())  # the shipped model's settings and onnxruntime-web's version, filled into the page
     subs = dict(SIZE=s['size'], THRESHOLD=s['threshold'], QC_THRESHOLD=(s['qc'] or {}).get('threshold'),
                 ORT_VERSION=ORT_WEB[1])
-    hs, cd = settings_of(load_meta(heart_weights)), ctr_definition()
+    hs, cd = settings_of(load_meta(heart_weights())), ctr_definition()
     subs |= dict(HEART_SIZE=hs['size'], HEART_THRESHOLD=hs['threshold'], CTR_THORAX=cd['thorax'],
                  CTR_CARDIAC=cd['cardiac'])
     return re.sub(r'\{\{(\w+)\}\}', lambda m: str(subs[m[1]]), (TRY/'try.md').read_text())
